@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: ISC
+#include "common/config.h"
+
+#include "common/io.h"
+
+#include <ini.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef POSTERN_CONFIG_PATH
+#define POSTERN_CONFIG_PATH "/etc/postern.conf"
+#endif
+
+namespace postern {
+namespace {
+
+// State shared between the line reader and the key handler. inih calls
+// the handler right after the reader returned the key's line (or its last
+// continuation line), so `line` is the key's line number.
+struct ParseState {
+    FILE* f = nullptr;
+    int line = 0;
+    bool too_long = false;
+    Config* cfg = nullptr;
+    std::set<std::string> seen;
+    std::string error; // first error, "file:line: text"
+};
+
+std::string lower(std::string s)
+{
+    for (auto& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::vector<std::string> split_list(const std::string& v)
+{
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : v + ",") {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!cur.empty())
+                out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return out;
+}
+
+bool parse_bool(const std::string& v, bool& out)
+{
+    std::string l = lower(v);
+    if (l == "yes" || l == "true" || l == "on" || l == "1")
+        out = true;
+    else if (l == "no" || l == "false" || l == "off" || l == "0")
+        out = false;
+    else
+        return false;
+    return true;
+}
+
+bool has_control(const std::string& v)
+{
+    for (unsigned char c : v)
+        if (c < 0x20 || c == 0x7f)
+            return true;
+    return false;
+}
+
+// Returns "" when the key was taken, else the reason it was refused.
+std::string set_key(Config& c, const std::string& sec, const std::string& key,
+                    const std::string& v)
+{
+    auto bad = [&](const char* what) { return "bad value '" + v + "' for " + key + ": " + what; };
+    if (has_control(v))
+        return "control character in the value of " + key;
+    if (sec == "relay") {
+        RelayConfig& r = c.relay;
+        if (key == "host") {
+            r.hosts = split_list(v);
+        } else if (key == "port") {
+            char* end = nullptr;
+            long p = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || p < 1 || p > 65535)
+                return bad("expected a port number 1-65535");
+            r.port = static_cast<int>(p);
+        } else if (key == "tls") {
+            std::string l = lower(v);
+            if (l == "starttls")
+                r.tls = TlsMode::StartTls;
+            else if (l == "implicit")
+                r.tls = TlsMode::Implicit;
+            else if (l == "none")
+                r.tls = TlsMode::None;
+            else
+                return bad("expected starttls, implicit or none");
+        } else if (key == "tls_verify") {
+            if (!parse_bool(v, r.tls_verify))
+                return bad("expected yes or no");
+        } else if (key == "tls_pin") {
+            r.tls_pin = v;
+        } else if (key == "ca_file") {
+            r.ca_file = v;
+        } else if (key == "client_cert") {
+            r.client_cert = v;
+        } else if (key == "client_key") {
+            r.client_key = v;
+        } else if (key == "user") {
+            r.user = v;
+        } else if (key == "password") {
+            r.password = v;
+        } else if (key == "password_file") {
+            r.password_file = v;
+        } else if (key == "password_command") {
+            r.password_command = v;
+        } else if (key == "auth") {
+            std::string l = lower(v);
+            if (l == "auto")
+                r.auth = AuthMode::Auto;
+            else if (l == "plain")
+                r.auth = AuthMode::Plain;
+            else if (l == "login")
+                r.auth = AuthMode::Login;
+            else if (l == "cram-md5")
+                r.auth = AuthMode::CramMd5;
+            else if (l == "xoauth2")
+                r.auth = AuthMode::XOAuth2;
+            else if (l == "none")
+                r.auth = AuthMode::None;
+            else
+                return bad("expected auto, plain, login, cram-md5, xoauth2 or none");
+        } else if (key == "timeout") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 60s or 2m");
+            r.timeout = t;
+        } else if (key == "data_timeout") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 600s or 10m");
+            r.data_timeout = t;
+        } else {
+            return "unknown key '" + key + "' in [relay]";
+        }
+    } else if (sec == "sender") {
+        if (key == "from") {
+            c.sender.from = v;
+        } else if (key == "rewrite_from") {
+            std::string l = lower(v);
+            if (l == "local")
+                c.sender.rewrite_from = RewriteFrom::Local;
+            else if (l == "always")
+                c.sender.rewrite_from = RewriteFrom::Always;
+            else if (l == "never")
+                c.sender.rewrite_from = RewriteFrom::Never;
+            else
+                return bad("expected local, always or never");
+        } else if (key == "domain") {
+            c.sender.domain = v;
+        } else {
+            return "unknown key '" + key + "' in [sender]";
+        }
+    } else if (sec == "local") {
+        if (key == "domains") {
+            c.local.domains = split_list(lower(v));
+        } else if (key == "aliases") {
+            c.local.aliases = v;
+        } else if (key == "mailbox") {
+            if (v.empty())
+                return bad("expected a path such as /var/mail/%u or maildir:%h/Maildir");
+            c.local.mailbox = v;
+        } else if (key == "mail_group") {
+            c.local.mail_group = v;
+        } else if (key == "lock_timeout") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 300s or 5m");
+            c.local.lock_timeout = t;
+        } else if (key == "command_user") {
+            c.local.command_user = v;
+        } else if (key == "command_timeout") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 10m");
+            c.local.command_timeout = t;
+        } else {
+            return "unknown key '" + key + "' in [local]";
+        }
+    } else if (sec == "queue") {
+        if (key == "dir") {
+            if (v.empty() || v[0] != '/')
+                return bad("expected an absolute path");
+            c.queue.dir = v;
+        } else if (key == "lifetime") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 5d");
+            c.queue.lifetime = t;
+        } else if (key == "max_size") {
+            long long s = parse_size(v);
+            if (s <= 0)
+                return bad("expected a size such as 50M");
+            c.queue.max_size = s;
+        } else if (key == "min_backoff") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 5m");
+            c.queue.min_backoff = t;
+        } else if (key == "max_backoff") {
+            long t = parse_duration(v);
+            if (t <= 0)
+                return bad("expected a duration such as 4h");
+            c.queue.max_backoff = t;
+        } else {
+            return "unknown key '" + key + "' in [queue]";
+        }
+    } else if (sec == "log") {
+        if (key == "target") {
+            std::string l = lower(v);
+            if (l == "syslog") {
+                c.log.target = LogTarget::Syslog;
+            } else if (l == "stderr") {
+                c.log.target = LogTarget::Stderr;
+            } else if (!v.empty() && v[0] == '/') {
+                c.log.target = LogTarget::File;
+                c.log.file = v;
+            } else {
+                return bad("expected syslog, stderr or an absolute file path");
+            }
+        } else if (key == "debug") {
+            if (!parse_bool(v, c.log.debug))
+                return bad("expected yes or no");
+        } else {
+            return "unknown key '" + key + "' in [log]";
+        }
+    } else {
+        return "unknown section [" + sec + "]";
+    }
+    return {};
+}
+
+int handler(void* user, const char* section, const char* name, const char* value)
+{
+    auto* st = static_cast<ParseState*>(user);
+    std::string sec = lower(section), key = lower(name);
+    std::string id = sec + "." + key;
+    std::string err;
+    if (st->seen.count(id))
+        err = "duplicate key '" + key + "' in [" + sec + "] (first at line " +
+              std::to_string(st->cfg->lines[id]) + ")";
+    else
+        err = set_key(*st->cfg, sec, key, value);
+    if (!err.empty()) {
+        if (st->error.empty())
+            st->error = st->cfg->path + ":" + std::to_string(st->line) + ": " + err;
+        return 0;
+    }
+    st->seen.insert(id);
+    st->cfg->lines[id] = st->line;
+    return 1;
+}
+
+char* reader(char* str, int num, void* stream)
+{
+    auto* st = static_cast<ParseState*>(stream);
+    if (st->too_long)
+        return nullptr;
+    char* r = std::fgets(str, num, st->f);
+    if (!r)
+        return nullptr;
+    ++st->line;
+    size_t len = std::strlen(str);
+    if (len == static_cast<size_t>(num - 1) && str[len - 1] != '\n' && !std::feof(st->f)) {
+        // inih would silently split this line; refuse it instead.
+        st->too_long = true;
+        if (st->error.empty())
+            st->error = st->cfg->path + ":" + std::to_string(st->line) +
+                        ": line too long (at most " + std::to_string(num - 2) + " characters)";
+        return nullptr;
+    }
+    return r;
+}
+
+} // namespace
+
+std::string Config::where(const std::string& section_key) const
+{
+    auto it = lines.find(section_key);
+    if (it == lines.end())
+        return path;
+    return path + ":" + std::to_string(it->second);
+}
+
+const char* default_config_path() { return POSTERN_CONFIG_PATH; }
+
+Result<Config> load_config(const std::string& path)
+{
+    Config cfg;
+    cfg.path = path;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return cfg;
+        return fail_errno(EX_CONFIG, "open", path);
+    }
+    struct stat sb;
+    if (::fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        ::close(fd);
+        return fail(EX_CONFIG, path + ": not a regular file");
+    }
+    FILE* f = ::fdopen(fd, "r");
+    if (!f) {
+        ::close(fd);
+        return fail_errno(EX_OSERR, "fdopen", path);
+    }
+    cfg.file_found = true;
+    ParseState st;
+    st.f = f;
+    st.cfg = &cfg;
+    int rc = ini_parse_stream(reader, &st, handler, &st);
+    bool read_error = std::ferror(f);
+    std::fclose(f);
+    if (read_error)
+        return fail(EX_CONFIG, path + ": read error");
+    if (!st.error.empty())
+        return fail(EX_CONFIG, st.error);
+    if (rc > 0)
+        return fail(EX_CONFIG, path + ":" + std::to_string(rc) +
+                                   ": syntax error (expected [section] or key = value)");
+    if (rc < 0)
+        return fail(EX_OSERR, path + ": out of memory while parsing");
+
+    // Cross-key rules.
+    const RelayConfig& r = cfg.relay;
+    if (!r.tls_verify && r.tls_pin.empty() && r.ca_file.empty())
+        return fail(EX_CONFIG, cfg.where("relay.tls_verify") +
+                                   ": tls_verify = no needs tls_pin or ca_file (verification is "
+                                   "never off without a pinned key)");
+    int secrets = !r.password.empty() + !r.password_file.empty() + !r.password_command.empty();
+    if (secrets > 1)
+        return fail(EX_CONFIG, cfg.where("relay.password_file") +
+                                   ": set only one of password, password_file, password_command");
+    if (r.auth == AuthMode::XOAuth2 && r.password_command.empty() && r.password_file.empty() &&
+        r.password.empty())
+        return fail(EX_CONFIG, cfg.where("relay.auth") +
+                                   ": auth = xoauth2 needs password_command (it prints the token)");
+    if (r.auth != AuthMode::None && r.auth != AuthMode::Auto && r.user.empty())
+        return fail(EX_CONFIG, cfg.where("relay.auth") + ": auth needs user");
+    if (secrets && r.user.empty())
+        return fail(EX_CONFIG, cfg.where("relay.user") + ": a password is set but user is not");
+    return cfg;
+}
+
+long parse_duration(const std::string& s)
+{
+    if (s.empty())
+        return -1;
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(s.c_str(), &end, 10);
+    if (errno || end == s.c_str() || n < 0)
+        return -1;
+    std::string unit = lower(end);
+    long mul = 1;
+    if (unit.empty() || unit == "s")
+        mul = 1;
+    else if (unit == "m")
+        mul = 60;
+    else if (unit == "h")
+        mul = 3600;
+    else if (unit == "d")
+        mul = 86400;
+    else if (unit == "w")
+        mul = 7 * 86400;
+    else
+        return -1;
+    if (n > (1L << 40) / mul)
+        return -1;
+    return n * mul;
+}
+
+long long parse_size(const std::string& s)
+{
+    if (s.empty())
+        return -1;
+    char* end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(s.c_str(), &end, 10);
+    if (errno || end == s.c_str() || n < 0)
+        return -1;
+    std::string unit = lower(end);
+    long long mul = 1;
+    if (unit.empty() || unit == "b")
+        mul = 1;
+    else if (unit == "k")
+        mul = 1024;
+    else if (unit == "m")
+        mul = 1024 * 1024;
+    else if (unit == "g")
+        mul = 1024LL * 1024 * 1024;
+    else
+        return -1;
+    if (n > (1LL << 50) / mul)
+        return -1;
+    return n * mul;
+}
+
+std::string local_hostname()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) < 0 || !buf[0])
+        return "localhost";
+    return lower(buf);
+}
+
+std::string local_fqdn()
+{
+    std::string h = local_hostname();
+    if (h.find('.') != std::string::npos)
+        return h;
+    // No DNS here (the front end must not touch the network): look the
+    // short name up in /etc/hosts and take the first dotted name beside it.
+    auto hosts = read_file(AT_FDCWD, "/etc/hosts", 1 << 20);
+    if (hosts) {
+        size_t pos = 0;
+        const std::string& t = *hosts;
+        while (pos < t.size()) {
+            size_t eol = t.find('\n', pos);
+            if (eol == std::string::npos)
+                eol = t.size();
+            std::string line = t.substr(pos, eol - pos);
+            pos = eol + 1;
+            auto hash = line.find('#');
+            if (hash != std::string::npos)
+                line.resize(hash);
+            auto words = split_list(line);
+            if (words.size() < 2)
+                continue;
+            bool has_short = false;
+            for (size_t i = 1; i < words.size(); ++i)
+                if (lower(words[i]) == h)
+                    has_short = true;
+            if (!has_short)
+                continue;
+            for (size_t i = 1; i < words.size(); ++i)
+                if (words[i].find('.') != std::string::npos)
+                    return lower(words[i]);
+        }
+    }
+    return h;
+}
+
+std::string mail_domain(const Config& cfg)
+{
+    if (!cfg.sender.domain.empty())
+        return cfg.sender.domain;
+    auto mn = read_file(AT_FDCWD, "/etc/mailname", 4096);
+    if (mn) {
+        std::string d = *mn;
+        while (!d.empty() && (d.back() == '\n' || d.back() == '\r' || d.back() == ' '))
+            d.pop_back();
+        if (!d.empty() && !has_control(d) && d.find(' ') == std::string::npos)
+            return lower(d);
+    }
+    return local_fqdn();
+}
+
+} // namespace postern

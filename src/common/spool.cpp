@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: ISC
+#include "common/spool.h"
+
+#include "common/io.h"
+#include "common/log.h"
+#include "common/privilege.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace postern {
+namespace {
+
+// The drop file in progress, for the signal handler: a killed front end
+// must not leave a partial file behind if it can help it (postdrop does
+// the same). Whatever a SIGKILL leaves, the runner sweeps.
+int g_sig_dirfd = -1;
+char g_sig_name[64];
+
+extern "C" void on_signal(int sig)
+{
+    if (g_sig_dirfd >= 0)
+        ::unlinkat(g_sig_dirfd, g_sig_name, 0);
+    ::_exit(128 + sig);
+}
+
+void hex(std::string& out, unsigned long long v, int digits)
+{
+    static const char* d = "0123456789ABCDEF";
+    for (int i = digits - 1; i >= 0; --i)
+        out += d[(v >> (4 * i)) & 0xf];
+}
+
+} // namespace
+
+std::string new_queue_id()
+{
+    struct timeval tv;
+    ::gettimeofday(&tv, nullptr);
+    unsigned long long r = 0;
+    if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+        r = static_cast<unsigned long long>(::getpid()) * 2654435761ULL ^
+            static_cast<unsigned long long>(tv.tv_usec);
+    std::string id;
+    hex(id, static_cast<unsigned long long>(tv.tv_sec), 8);
+    hex(id, static_cast<unsigned long long>(tv.tv_usec), 5);
+    hex(id, r, 11);
+    return id;
+}
+
+bool valid_queue_id(std::string_view id)
+{
+    if (id.size() != 24)
+        return false;
+    return std::all_of(id.begin(), id.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); });
+}
+
+std::string incoming_dir(const std::string& spool) { return spool + "/incoming"; }
+std::string queue_dir(const std::string& spool) { return spool + "/queue"; }
+std::string failed_dir(const std::string& spool) { return spool + "/failed"; }
+
+Result<DropFile> DropFile::create(const std::string& spool, const std::string& id)
+{
+    if (!valid_queue_id(id))
+        panic("malformed queue id " + id);
+    DropFile f;
+    f.dir_ = incoming_dir(spool);
+    f.id_ = id;
+    std::string tmp = "." + id;
+    DropGroupScope group;
+    f.dirfd_ = UniqueFd(::open(f.dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!f.dirfd_.valid()) {
+        // Not installed yet and not set-id (a test or a container run by
+        // root): create what is missing, as the install would have.
+        if (errno == ENOENT && !running_setid()) {
+            ::mkdir(spool.c_str(), 0755);
+            if (::mkdir(f.dir_.c_str(), 01730) == 0 || errno == EEXIST)
+                f.dirfd_ = UniqueFd(::open(f.dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        }
+        if (!f.dirfd_.valid())
+            return fail_errno(EX_TEMPFAIL, "open spool directory", f.dir_);
+    }
+    std::snprintf(g_sig_name, sizeof g_sig_name, "%s", tmp.c_str());
+    g_sig_dirfd = f.dirfd_.get();
+    for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM})
+        ::signal(s, on_signal);
+    f.fd_ = UniqueFd(::openat(f.dirfd_.get(), tmp.c_str(),
+                              O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f.fd_.valid()) {
+        g_sig_dirfd = -1;
+        return fail_errno(EX_TEMPFAIL, "create", f.dir_ + "/" + tmp);
+    }
+    // Readable by the runner whatever its group: privacy comes from the
+    // directory, which nobody but the runner can search (Postfix's maildrop
+    // files are 0444 for the same reason).
+    if (::fchmod(f.fd_.get(), 0444) < 0) {
+        ::unlinkat(f.dirfd_.get(), tmp.c_str(), 0);
+        g_sig_dirfd = -1;
+        return fail_errno(EX_TEMPFAIL, "chmod", f.dir_ + "/" + tmp);
+    }
+    f.buf_.reserve(1 << 16);
+    return f;
+}
+
+DropFile::DropFile(DropFile&& o) noexcept
+    : dir_(std::move(o.dir_)), id_(std::move(o.id_)), dirfd_(std::move(o.dirfd_)),
+      fd_(std::move(o.fd_)), buf_(std::move(o.buf_)), written_(o.written_),
+      committed_(o.committed_)
+{
+    o.committed_ = true;
+}
+
+DropFile::~DropFile()
+{
+    if (committed_ || !fd_.valid())
+        return;
+    DropGroupScope group;
+    ::unlinkat(dirfd_.get(), ("." + id_).c_str(), 0);
+    g_sig_dirfd = -1;
+}
+
+Status DropFile::flush()
+{
+    if (buf_.empty())
+        return {};
+    Status st = write_all(fd_.get(), buf_, dir_ + "/." + id_);
+    written_ += static_cast<long long>(buf_.size());
+    buf_.clear();
+    return st;
+}
+
+Status DropFile::write(std::string_view data)
+{
+    if (buf_.size() + data.size() > (1 << 16)) {
+        Status st = flush();
+        if (!st)
+            return st;
+        if (data.size() >= (1 << 16)) {
+            st = write_all(fd_.get(), data, dir_ + "/." + id_);
+            written_ += static_cast<long long>(data.size());
+            return st;
+        }
+    }
+    buf_.append(data);
+    return {};
+}
+
+Status DropFile::commit(long long header_offset, long long message_size)
+{
+    std::string path = dir_ + "/." + id_;
+    Status st = flush();
+    if (!st)
+        return st;
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%0*lld", static_cast<int>(drop_size_width),
+                  message_size);
+    off_t at = static_cast<off_t>(header_offset + static_cast<long long>(drop_size_offset));
+    if (::pwrite(fd_.get(), digits, drop_size_width, at) != static_cast<ssize_t>(drop_size_width))
+        return fail_errno(EX_TEMPFAIL, "write", path);
+    st = fsync_fd(fd_.get(), path);
+    if (!st)
+        return st;
+    DropGroupScope group;
+    if (::renameat(dirfd_.get(), ("." + id_).c_str(), dirfd_.get(), id_.c_str()) < 0)
+        return fail_errno(EX_TEMPFAIL, "rename " + path + " ->", dir_ + "/" + id_);
+    committed_ = true;
+    g_sig_dirfd = -1;
+    // The rename is durable only once the directory is on disk too; until
+    // then a power loss could undo it, so exit 0 waits for this.
+    return fsync_fd(dirfd_.get(), dir_);
+}
+
+namespace {
+
+// Lists the names in dir; EX_NOPERM when we may not read it.
+Result<std::vector<std::string>> list_names(const std::string& dir)
+{
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+        if (errno == ENOENT)
+            return names;
+        if (errno == EACCES)
+            return fail(EX_NOPERM, "cannot read the mail queue " + dir +
+                                       ": permission denied (run mailq as root or postern)");
+        return fail_errno(EX_TEMPFAIL, "open", dir);
+    }
+    while (struct dirent* e = ::readdir(d))
+        names.emplace_back(e->d_name);
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// Reads at most the envelope part of a file (the drop header ends at the
+// first empty line, an .env file is read whole).
+Result<std::string> read_head(const std::string& path, size_t limit)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid())
+        return fail_errno(EX_TEMPFAIL, "open", path);
+    std::string out;
+    char buf[8192];
+    while (out.size() < limit) {
+        auto n = read_some(fd.get(), buf, sizeof buf, path);
+        if (!n)
+            return n.error();
+        if (*n == 0)
+            break;
+        out.append(buf, *n);
+        if (out.find("\n\n") != std::string::npos)
+            break;
+    }
+    return out;
+}
+
+} // namespace
+
+Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
+{
+    std::vector<QueueEntry> out;
+    struct Area {
+        const char* name;
+        std::string dir;
+    };
+    for (const Area& a : {Area{"incoming", incoming_dir(spool)}, Area{"queue", queue_dir(spool)},
+                          Area{"failed", failed_dir(spool)}}) {
+        auto names = list_names(a.dir);
+        if (!names)
+            return names.error();
+        for (const auto& n : *names) {
+            bool incoming = std::string_view(a.name) == "incoming";
+            std::string id = incoming ? n : n.substr(0, n.find('.'));
+            if (!valid_queue_id(id))
+                continue;
+            if (!incoming && n != id + ".env")
+                continue;
+            QueueEntry q;
+            q.area = a.name;
+            std::string path = a.dir + "/" + n;
+            auto text = read_head(path, incoming ? (4u << 20) : (16u << 20));
+            if (text) {
+                auto env = incoming ? parse_drop_header(*text, path) : parse_envelope(*text, path);
+                if (env)
+                    q.env = std::move(*env);
+                else
+                    q.env.error = env.error().text;
+            } else {
+                q.env.error = text.error().text;
+            }
+            q.env.id = id;
+            out.push_back(std::move(q));
+        }
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const QueueEntry& a, const QueueEntry& b) { return a.env.id < b.env.id; });
+    return out;
+}
+
+} // namespace postern

@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: ISC
+namespace postern { int placeholder_send = 0; }

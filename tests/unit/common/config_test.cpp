@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: ISC
+#include "common/config.h"
+
+#include "test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace postern;
+using postern::test::TempDir;
+
+TEST_CASE("config: a missing file gives the defaults (SPEC: defaults serve)")
+{
+    auto c = load_config("/nonexistent/postern.conf");
+    REQUIRE(c);
+    CHECK_FALSE(c->file_found);
+    CHECK(c->relay.hosts.empty());
+    CHECK(c->relay.effective_port() == 587);
+    CHECK(c->queue.dir == "/var/spool/postern");
+    CHECK(c->queue.lifetime == 5 * 86400);
+    CHECK(c->local.mailbox == "/var/mail/%u");
+}
+
+TEST_CASE("config: every SPEC key is read")
+{
+    TempDir t;
+    auto p = t.write("p.conf", "[relay]\nhost = a.example, b.example\nport = 2525\n"
+                               "tls = implicit\ntls_pin = sha256//abc\nca_file = /x/ca.pem\n"
+                               "user = u@example.com\npassword_file = /etc/s\nauth = login\n"
+                               "timeout = 2m\n[sender]\nfrom = a@example.com\n"
+                               "rewrite_from = always\ndomain = example.com\n"
+                               "[local]\ndomains = box.example, other\naliases = /x/aliases\n"
+                               "mailbox = maildir:%h/Maildir\n[queue]\ndir = /tmp/q\n"
+                               "lifetime = 3d\n");
+    auto c = load_config(p);
+    REQUIRE(c);
+    CHECK(c->relay.hosts == std::vector<std::string>{"a.example", "b.example"});
+    CHECK(c->relay.port == 2525);
+    CHECK(c->relay.tls == TlsMode::Implicit);
+    CHECK(c->relay.auth == AuthMode::Login);
+    CHECK(c->relay.timeout == 120);
+    CHECK(c->sender.rewrite_from == RewriteFrom::Always);
+    CHECK(c->local.domains == std::vector<std::string>{"box.example", "other"});
+    CHECK(c->queue.lifetime == 3 * 86400);
+    CHECK(c->where("relay.user") == p + ":7");
+}
+
+TEST_CASE("config: errors name file:line")
+{
+    TempDir t;
+    struct Case {
+        const char* label;
+        const char* text;
+        const char* expect;
+    } cases[] = {
+        {"unknown key", "[relay]\nhots = x\n", ":2: unknown key 'hots' in [relay]"},
+        {"unknown section", "[relais]\nhost = x\n", ":2: unknown section [relais]"},
+        {"bad value", "[relay]\ntls = maybe\n", ":2: bad value 'maybe' for tls"},
+        {"duplicate", "[relay]\nhost = a\nhost = b\n", ":3: duplicate key 'host'"},
+        {"syntax", "[relay]\nhost\n", ":2: syntax error"},
+        {"bad port", "[queue]\n\n[relay]\nport = 70000\n", ":4: bad value '70000' for port"},
+        {"long line", "[relay]\nhost = " /* 300 x */
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+         ":2: line too long"},
+        {"verify off without pin", "[relay]\ntls_verify = no\n", ":2: tls_verify = no needs"},
+    };
+    for (const auto& k : cases) {
+        SUBCASE(k.label)
+        {
+            auto p = t.write("bad.conf", k.text);
+            auto c = load_config(p);
+            REQUIRE_FALSE(c);
+            CHECK(c.error().code == EX_CONFIG);
+            CHECK_MESSAGE(c.error().text.find(p + k.expect) == 0, c.error().text);
+        }
+    }
+}
+
+TEST_CASE("config: durations and sizes")
+{
+    CHECK(parse_duration("60") == 60);
+    CHECK(parse_duration("10m") == 600);
+    CHECK(parse_duration("5d") == 432000);
+    CHECK(parse_duration("5x") == -1);
+    CHECK(parse_duration("") == -1);
+    CHECK(parse_size("10M") == 10 << 20);
+    CHECK(parse_size("1k") == 1024);
+    CHECK(parse_size("-1") == -1);
+}
