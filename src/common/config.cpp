@@ -354,6 +354,15 @@ Result<Config> load_config(const std::string& path)
                                    ": auth = xoauth2 needs password_command (it prints the token)");
     if (r.auth != AuthMode::None && r.auth != AuthMode::Auto && r.user.empty())
         return fail(EX_CONFIG, cfg.where("relay.auth") + ": auth needs user");
+    if (secrets && r.tls == TlsMode::None && r.auth != AuthMode::None) {
+        // A password in clear text over the network is refused (msmtp does
+        // the same); a relay on the loopback interface is the exception.
+        for (const auto& h : r.hosts)
+            if (h != "127.0.0.1" && h != "::1" && h != "[::1]" && h != "localhost")
+                return fail(EX_CONFIG, cfg.where("relay.tls") +
+                                           ": tls = none with a password would send it in clear "
+                                           "text to " + h + "; use starttls or implicit");
+    }
     if (secrets && r.user.empty())
         return fail(EX_CONFIG, cfg.where("relay.user") + ": a password is set but user is not");
     return cfg;

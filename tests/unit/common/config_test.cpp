@@ -65,6 +65,10 @@ TEST_CASE("config: errors name file:line")
                       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
          ":2: line too long"},
         {"verify off without pin", "[relay]\ntls_verify = no\n", ":2: tls_verify = no needs"},
+        {"password in clear", "[relay]\nhost = smtp.example.com\ntls = none\nuser = u\npassword = p\n",
+         ":3: tls = none with a password"},
+        {"two secrets", "[relay]\nuser = u\npassword = p\npassword_file = /x\n",
+         ":4: set only one of"},
     };
     for (const auto& k : cases) {
         SUBCASE(k.label)
