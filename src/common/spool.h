@@ -56,10 +56,13 @@ class DropFile {
 
     const std::string& id() const { return id_; }
     int fd() const { return fd_.get(); }
+    // Writes out the buffer, so that what was written can be read back
+    // through fd() (the front end's second, quoted-printable pass).
+    // Errors: EX_TEMPFAIL as write().
+    Status flush();
 
   private:
     DropFile() = default;
-    Status flush();
 
     std::string dir_; // incoming/
     std::string id_;

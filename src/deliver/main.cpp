@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: ISC
-// Placeholder main until this program lands.
-#include "common/log.h"
+// postern-deliver: local delivery agent. See postern-deliver(8).
 #include "common/process.h"
+#include "deliver/deliver.h"
 
-#include <sysexits.h>
-
-int main(int, char**)
+int main(int argc, char** argv)
 {
-    postern::sanitize_process("postern-deliver");
-    postern::log_error("not built yet");
-    return EX_UNAVAILABLE;
+    postern::sanitize_process("postern-deliver"); // fds 0-2, umask, env, syslog ident
+    return postern::run_main_code([&] { return postern::deliver::run(argc, argv); });
 }

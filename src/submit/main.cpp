@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: ISC
-// Placeholder main until this program lands.
-#include "common/log.h"
+// postern: the sendmail-compatible submission front end (also run as
+// sendmail, mailq, newaliases). See postern(8) and submit/submit.h.
+#include "common/privilege.h"
 #include "common/process.h"
+#include "submit/submit.h"
 
-#include <sysexits.h>
-
-int main(int, char**)
+int main(int argc, char** argv)
 {
-    postern::sanitize_process("postern-submit");
-    postern::log_error("not built yet");
-    return EX_UNAVAILABLE;
+    // The drop group goes first: no code runs with it but the spool calls.
+    postern::drop_group_init();
+    postern::sanitize_process("postern");
+    return postern::run_main_code([&] { return postern::submit::run(argc, argv); });
 }

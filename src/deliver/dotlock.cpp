@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: ISC
+#include "deliver/dotlock.h"
+
+#include "common/config.h"
+#include "common/log.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <utility>
+
+namespace postern::deliver {
+namespace {
+
+std::string dir_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos)
+        return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A name no other process on any host uses at the same moment.
+std::string temp_name(const std::string& lockpath)
+{
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "/.lk%05d%lx", static_cast<int>(::getpid()),
+                  static_cast<unsigned long>(::time(nullptr)));
+    std::string host = local_hostname();
+    for (char& c : host)
+        if (c == '/')
+            c = '_';
+    return dir_of(lockpath) + buf + host.substr(0, 32);
+}
+
+// The pid written in the lock, or 0 when there is none to read. The
+// file is opened without following a symlink and without blocking on a
+// FIFO someone planted there.
+pid_t read_pid(const std::string& path)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    char buf[32] = {};
+    ssize_t n = 0;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0)
+        return 0;
+    long pid = std::strtol(buf, nullptr, 10);
+    return pid > 0 && pid < (1L << 22) ? static_cast<pid_t>(pid) : 0;
+}
+
+} // namespace
+
+bool dotlock_is_stale(const std::string& path, std::time_t now)
+{
+    struct stat st;
+    if (::lstat(path.c_str(), &st) < 0)
+        return false;
+    if (now - st.st_mtime > Dotlock::stale_after)
+        return true;
+    if (S_ISDIR(st.st_mode))
+        return false;
+    pid_t pid = read_pid(path);
+    // kill(pid, 0) fails with EPERM for a live process of another user.
+    return pid > 0 && ::kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+Dotlock::Dotlock(Dotlock&& o) noexcept
+    : path_(std::exchange(o.path_, {})), dev_(o.dev_), ino_(o.ino_), touched_(o.touched_)
+{
+}
+
+Dotlock& Dotlock::operator=(Dotlock&& o) noexcept
+{
+    if (this != &o) {
+        release();
+        path_ = std::exchange(o.path_, {});
+        dev_ = o.dev_;
+        ino_ = o.ino_;
+        touched_ = o.touched_;
+    }
+    return *this;
+}
+
+Result<bool> Dotlock::try_lock(const std::string& lockpath)
+{
+    if (held())
+        return true;
+    std::string tmp = temp_name(lockpath);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        // A leftover of a crashed process with our pid: it is ours.
+        ::unlink(tmp.c_str());
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    }
+    if (fd < 0)
+        return fail_errno(EX_TEMPFAIL, "dotlock", tmp);
+    char pid[32];
+    int len = std::snprintf(pid, sizeof pid, "%d\n", static_cast<int>(::getpid()));
+    bool wrote = ::write(fd, pid, static_cast<size_t>(len)) == len;
+    struct stat mine;
+    bool statted = ::fstat(fd, &mine) == 0;
+    ::close(fd);
+    if (!wrote || !statted) {
+        ::unlink(tmp.c_str());
+        return fail(EX_TEMPFAIL, "dotlock " + tmp + ": cannot write the lock file");
+    }
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        // link(2)'s result is not trusted (NFS may report a failure for a
+        // link that was made); the inode comparison decides.
+        (void)::link(tmp.c_str(), lockpath.c_str());
+        struct stat st;
+        if (::lstat(lockpath.c_str(), &st) == 0 && st.st_dev == mine.st_dev &&
+            st.st_ino == mine.st_ino) {
+            ::unlink(tmp.c_str());
+            path_ = lockpath;
+            dev_ = st.st_dev;
+            ino_ = st.st_ino;
+            touched_ = ::time(nullptr);
+            return true;
+        }
+        if (attempt > 0 || !dotlock_is_stale(lockpath, ::time(nullptr)))
+            break;
+        log_warning("removing stale lock " + lockpath);
+        // unlink() removes a symlink itself, never its target.
+        ::unlink(lockpath.c_str());
+    }
+    ::unlink(tmp.c_str());
+    return false;
+}
+
+void Dotlock::touch()
+{
+    std::time_t now = ::time(nullptr);
+    if (!held() || now - touched_ < 60)
+        return;
+    touched_ = now;
+    ::utimensat(AT_FDCWD, path_.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+}
+
+void Dotlock::release()
+{
+    if (!held())
+        return;
+    // Only our own lock is removed: one broken as stale and retaken by
+    // someone else has another inode.
+    struct stat st;
+    if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_)
+        ::unlink(path_.c_str());
+    path_.clear();
+}
+
+} // namespace postern::deliver

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: ISC
+#pragma once
+// Dot-locking the liblockfile way (lockfile_create(3), dotlockfile(1)),
+// as Debian's mail readers expect (Debian Policy 11.6).
+//
+// To take "<mailbox>.lock": create a unique temporary file beside it
+// (".lk<pid><time><host>", O_EXCL|O_NOFOLLOW) holding our pid, link(2) it
+// to the lock name, ignore link's result (NFS), and compare the lock's
+// lstat with the temporary file's fstat: the same inode means the lock is
+// ours. An existing lock is stale when the pid in it is dead, or when it
+// was not touched for stale_after seconds (300, liblockfile's rule, which
+// is why long holders must touch()). A stale lock is removed and the
+// attempt repeated. The lock name is never followed: a symlink or a
+// directory there is a foreign lock (and a stale symlink is removed as a
+// link, never through it).
+// Errors: EX_TEMPFAIL "dotlock <path>: <why>" when the directory refuses
+// the temporary file.
+
+#include "common/result.h"
+
+#include <ctime>
+#include <string>
+
+namespace postern::deliver {
+
+class Dotlock {
+  public:
+    static constexpr long stale_after = 300; // seconds
+
+    Dotlock() = default;
+    Dotlock(Dotlock&& o) noexcept;
+    Dotlock& operator=(Dotlock&& o) noexcept;
+    Dotlock(const Dotlock&) = delete;
+    Dotlock& operator=(const Dotlock&) = delete;
+    ~Dotlock() { release(); }
+
+    // One non-blocking attempt on lockpath: true when the lock is now held
+    // by this object, false when a live lock stands in the way.
+    Result<bool> try_lock(const std::string& lockpath);
+    // Refreshes the lock's time stamp when it is older than a minute.
+    void touch();
+    // Removes the lock if it is still ours (same inode).
+    void release();
+    bool held() const { return !path_.empty(); }
+
+  private:
+    std::string path_;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
+    std::time_t touched_ = 0;
+};
+
+// True when the lock file at path is stale by the rules above (a missing
+// file is not stale). Exposed for tests.
+bool dotlock_is_stale(const std::string& path, std::time_t now);
+
+} // namespace postern::deliver

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: ISC
+// WARNING: open_mbox() runs with root privileges in a set-user-ID program;
+// see mbox.h before changing anything here.
+#include "deliver/mbox.h"
+
+#include "common/log.h"
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <utility>
+
+namespace postern::deliver {
+namespace {
+
+Error refuse(const std::string& path, const std::string& why)
+{
+    return fail(EX_TEMPFAIL, "mailbox " + path + " refused: " + why);
+}
+
+const char* kind_of(mode_t m)
+{
+    if (S_ISLNK(m))
+        return "it is a symbolic link";
+    if (S_ISDIR(m))
+        return "it is a directory";
+    if (S_ISFIFO(m))
+        return "it is a FIFO";
+    return "it is not a regular file";
+}
+
+// The checks an existing mailbox must pass, on the open fd.
+Status check_open_file(int fd, const struct stat& before, const std::string& path,
+                       const OpenRules& rules)
+{
+    struct stat st;
+    if (::fstat(fd, &st) < 0)
+        return fail_errno(EX_TEMPFAIL, "fstat", path);
+    if (!S_ISREG(st.st_mode))
+        return refuse(path, kind_of(st.st_mode));
+    if (st.st_dev != before.st_dev || st.st_ino != before.st_ino)
+        return refuse(path, "it was replaced while being opened");
+    if (st.st_nlink != 1)
+        return refuse(path, "it has " + std::to_string(st.st_nlink) + " hard links");
+    if (rules.owner && st.st_uid != *rules.owner)
+        return refuse(path, "it is owned by uid " + std::to_string(st.st_uid) + ", not " +
+                                std::to_string(*rules.owner));
+    return {};
+}
+
+// F_OFD_SETLKW wait that a SIGALRM cuts short: the handler does nothing,
+// it only makes the call return EINTR.
+void on_alarm(int) {}
+
+bool set_alarm(long seconds)
+{
+    struct sigaction sa {};
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: the blocked fcntl must return
+    if (::sigaction(SIGALRM, &sa, nullptr) < 0)
+        return false;
+    struct itimerval it {};
+    it.it_value.tv_sec = seconds > 0 ? seconds : 0;
+    it.it_value.tv_usec = seconds > 0 ? 0 : 1000;
+    return ::setitimer(ITIMER_REAL, &it, nullptr) == 0;
+}
+
+void clear_alarm()
+{
+    struct itimerval it {};
+    ::setitimer(ITIMER_REAL, &it, nullptr);
+}
+
+// Waits for the whole-file write lock until the deadline. Returns false
+// on timeout.
+Result<bool> fcntl_lock(int fd, std::time_t deadline, const std::string& what)
+{
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    for (;;) {
+        if (::fcntl(fd, F_OFD_SETLK, &fl) == 0)
+            return true;
+        if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+            return fail_errno(EX_TEMPFAIL, "lock", what);
+        long left = static_cast<long>(deadline - ::time(nullptr));
+        if (left <= 0)
+            return false;
+        // The kernel queues waiters fairly; a bounded blocking wait beats
+        // polling when ten deliveries race for one mailbox.
+        if (!set_alarm(left))
+            return fail_errno(EX_OSERR, "setitimer", "");
+        int rc = ::fcntl(fd, F_OFD_SETLKW, &fl);
+        int err = errno;
+        clear_alarm();
+        if (rc == 0)
+            return true;
+        if (err != EINTR)
+            return fail_errnum(EX_TEMPFAIL, err, "lock", what);
+    }
+}
+
+void fcntl_unlock(int fd)
+{
+    struct flock fl {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    ::fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+void sleep_about_a_second()
+{
+    // 0.75 to 1.25 s, so that two waiters do not retry in lock step.
+    long ms = 750 + static_cast<long>(::getpid() % 7) * 50 + (::time(nullptr) % 3) * 25;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+} // namespace
+
+Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
+{
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash + 1 == path.size())
+        return fail(EX_CONFIG, "mailbox " + path + ": not a file path");
+    std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    std::string name = path.substr(slash + 1);
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd.valid())
+        return fail_errno(EX_TEMPFAIL, "open mailbox directory", dir);
+    struct stat dst;
+    if (::fstat(dfd.get(), &dst) < 0)
+        return fail_errno(EX_TEMPFAIL, "fstat", dir);
+    // Anyone could swap names in a world-writable directory without the
+    // sticky bit; root must not create or open files there.
+    if (::geteuid() == 0 && (dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX))
+        return fail(EX_TEMPFAIL, "mailbox directory " + dir +
+                                     " is world-writable without the sticky bit");
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        struct stat before;
+        if (::fstatat(dfd.get(), name.c_str(), &before, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (!S_ISREG(before.st_mode))
+                return refuse(path, kind_of(before.st_mode));
+            if (before.st_nlink != 1)
+                return refuse(path, "it has " + std::to_string(before.st_nlink) +
+                                        " hard links");
+            UniqueFd fd(::openat(dfd.get(), name.c_str(),
+                                 O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+            if (!fd.valid()) {
+                if (errno == ELOOP)
+                    return refuse(path, "it is a symbolic link");
+                if (errno == ENOENT)
+                    continue; // removed meanwhile (a reader emptied it): create it
+                return fail_errno(EX_TEMPFAIL, "open", path);
+            }
+            Status ok = check_open_file(fd.get(), before, path, rules);
+            if (!ok)
+                return ok.error();
+            int fl = ::fcntl(fd.get(), F_GETFL);
+            if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return fail_errno(EX_TEMPFAIL, "fcntl", path);
+            return fd;
+        }
+        if (errno != ENOENT)
+            return fail_errno(EX_TEMPFAIL, "stat", path);
+        if (!rules.may_create)
+            return fail(EX_TEMPFAIL, "mailbox " + path +
+                                         " does not exist and only root may create it");
+
+        UniqueFd fd(::openat(dfd.get(), name.c_str(),
+                             O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+                                 O_CLOEXEC,
+                             0600));
+        if (!fd.valid()) {
+            if (errno == EEXIST)
+                continue; // created meanwhile: open it with the checks above
+            return fail_errno(EX_TEMPFAIL, "create", path);
+        }
+        // Through the fd only: the name may already point elsewhere.
+        if (rules.set_owner) {
+            if (::fchown(fd.get(), rules.new_uid, rules.new_gid) < 0)
+                return fail_errno(EX_TEMPFAIL, "fchown", path);
+            if (::fchmod(fd.get(), rules.new_mode) < 0)
+                return fail_errno(EX_TEMPFAIL, "fchmod", path);
+        }
+        int fl = ::fcntl(fd.get(), F_GETFL);
+        if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0)
+            return fail_errno(EX_TEMPFAIL, "fcntl", path);
+        log_debug("created mailbox " + path);
+        return fd;
+    }
+    return fail(EX_TEMPFAIL, "mailbox " + path + " keeps changing while being opened");
+}
+
+Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long timeout,
+                                   const std::string& what)
+{
+    MboxLock lk;
+    std::time_t deadline = ::time(nullptr) + (timeout > 0 ? timeout : 0);
+    bool warned = false;
+    for (;;) {
+        Result<bool> got = fcntl_lock(fd, deadline, what);
+        if (!got)
+            return got.error();
+        if (*got) {
+            lk.fd_ = fd;
+            if (lockpath.empty())
+                return lk;
+            Result<bool> dot = lk.dotlock_.try_lock(lockpath);
+            if (!dot)
+                return dot.error();
+            if (*dot)
+                return lk;
+            // Debian Policy 11.6: when the second lock is busy, give the
+            // first one back before waiting.
+            fcntl_unlock(fd);
+            lk.fd_ = -1;
+        }
+        if (::time(nullptr) >= deadline)
+            return fail(EX_TEMPFAIL, "mailbox " + what + " is locked (waited " +
+                                         std::to_string(timeout) + " s)");
+        if (!warned) {
+            log_debug("mailbox " + what + " is locked; waiting");
+            warned = true;
+        }
+        sleep_about_a_second();
+    }
+}
+
+MboxLock::MboxLock(MboxLock&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), dotlock_(std::move(o.dotlock_))
+{
+}
+
+MboxLock::~MboxLock()
+{
+    // Reverse order: the dotlock goes first.
+    dotlock_.release();
+    if (fd_ >= 0)
+        fcntl_unlock(fd_);
+}
+
+Result<MboxAppend> MboxAppend::begin(int fd, const std::string& what)
+{
+    MboxAppend a;
+    a.start_ = ::lseek(fd, 0, SEEK_END);
+    if (a.start_ < 0)
+        return fail_errno(EX_TEMPFAIL, "seek", what);
+    a.fd_ = fd;
+    a.what_ = what;
+    return a;
+}
+
+MboxAppend::MboxAppend(MboxAppend&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), start_(o.start_), what_(std::move(o.what_)), done_(o.done_)
+{
+}
+
+MboxAppend::~MboxAppend()
+{
+    if (fd_ >= 0 && !done_)
+        rollback();
+}
+
+void MboxAppend::rollback()
+{
+    // The mailbox must not keep half a message: a reader would take the
+    // next delivery for part of it.
+    if (::ftruncate(fd_, start_) < 0 || ::fsync(fd_) < 0)
+        log_error("mailbox " + what_ + " may end in a partial message: cannot truncate it to " +
+                  std::to_string(start_) + " bytes");
+    done_ = true;
+}
+
+Status MboxAppend::write(std::string_view data)
+{
+    while (!data.empty()) {
+        ssize_t n = ::write(fd_, data.data(), data.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            Error e = fail_errno(EX_TEMPFAIL, "write", what_);
+            rollback();
+            return e;
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+}
+
+Status MboxAppend::commit()
+{
+    if (done_)
+        return fail(EX_TEMPFAIL, "mailbox " + what_ + ": write already failed");
+    if (::fsync(fd_) < 0) {
+        Error e = fail_errno(EX_TEMPFAIL, "fsync", what_);
+        rollback();
+        return e;
+    }
+    done_ = true;
+    return {};
+}
+
+} // namespace postern::deliver

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: ISC
+#pragma once
+// Opening, locking and appending to an mbox file (notes/reliability.md
+// 2.4, 3.2, 3.4; OpenBSD mail.local deliver()).
+//
+// WARNING: open_mbox() runs as root when postern-deliver is set-user-ID.
+// It never follows a symlink (lstat first, then O_NOFOLLOW, then the fd's
+// dev/ino must equal the lstat's), never blocks on a FIFO (O_NONBLOCK),
+// and accepts only a regular file with one link that belongs to the
+// expected owner. A new file is created with O_EXCL and changed through
+// its fd only (fchown, fchmod), never by path.
+//
+// Locking follows Debian Policy 11.6: an fcntl write lock (an OFD lock,
+// which conflicts with the classic POSIX locks of mutt, mailx and
+// Dovecot) first, then the dotlock "<mailbox>.lock". A busy dotlock
+// releases the fcntl lock before the next try, so that a reader that
+// locks in the other order cannot deadlock with us. Both are waited for
+// at most lock_timeout seconds, then the delivery is deferred.
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "deliver/dotlock.h"
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postern::deliver {
+
+struct OpenRules {
+    std::optional<uid_t> owner; // required owner of an existing file
+    bool may_create = true;     // false: a missing file is an error
+    bool set_owner = false;     // new file: fchown to new_uid:new_gid
+    uid_t new_uid = 0;
+    gid_t new_gid = 0;
+    mode_t new_mode = 0600;
+};
+
+// Opens path for appending, creating it when missing (see above).
+// Errors: EX_TEMPFAIL for a refused file (symlink, hard link, FIFO,
+// directory, foreign owner: the text says which) and for system errors.
+Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules);
+
+// Holds the fcntl lock (and the dotlock when asked) on an open mailbox.
+class MboxLock {
+  public:
+    // Waits up to timeout seconds (retrying about once a second) for both
+    // locks. lockpath empty: fcntl lock only. Errors: EX_TEMPFAIL "mailbox
+    // ... is locked" after the timeout, or from the dotlock.
+    static Result<MboxLock> acquire(int fd, const std::string& lockpath, long timeout,
+                                    const std::string& what);
+    MboxLock(MboxLock&& o) noexcept;
+    MboxLock& operator=(MboxLock&&) = delete;
+    ~MboxLock();
+    void touch() { dotlock_.touch(); }
+
+  private:
+    MboxLock() = default;
+    int fd_ = -1;
+    Dotlock dotlock_;
+};
+
+// One message appended at the end of an mbox; the file is cut back to its
+// old size unless commit() succeeded (mail.local's ftruncate(curoff)).
+class MboxAppend {
+  public:
+    // Errors: EX_TEMPFAIL when the end of the file cannot be found.
+    static Result<MboxAppend> begin(int fd, const std::string& what);
+    MboxAppend(MboxAppend&& o) noexcept;
+    MboxAppend& operator=(MboxAppend&&) = delete;
+    ~MboxAppend();
+
+    // Errors: EX_TEMPFAIL (ENOSPC, EDQUOT, EFBIG...).
+    Status write(std::string_view data);
+    // fsync; the message counts as delivered only after this. Errors:
+    // EX_TEMPFAIL.
+    Status commit();
+
+  private:
+    MboxAppend() = default;
+    void rollback();
+
+    int fd_ = -1;
+    off_t start_ = 0;
+    std::string what_;
+    bool done_ = false;
+};
+
+} // namespace postern::deliver

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: ISC
+#include "submit/kick.h"
+
+#include "common/log.h"
+#include "common/privilege.h"
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace postern::submit {
+namespace {
+
+struct CArgs {
+    std::vector<char*> argv, env;
+    std::vector<std::string> env_store;
+    CArgs(const std::vector<std::string>& a)
+    {
+        for (auto& s : a)
+            argv.push_back(const_cast<char*>(s.c_str()));
+        argv.push_back(nullptr);
+        env_store = clean_environment();
+        for (auto& s : env_store)
+            env.push_back(const_cast<char*>(s.c_str()));
+        env.push_back(nullptr);
+    }
+};
+
+} // namespace
+
+bool may_start_runner() { return caller_is_root() || !running_setid(); }
+
+std::vector<std::string> runner_argv(const std::string& config_path, bool verbose)
+{
+    std::vector<std::string> argv = {program_path("postern-send")};
+    if (!config_path.empty()) {
+        argv.push_back("-C");
+        argv.push_back(config_path);
+    }
+    if (verbose)
+        argv.push_back("-v");
+    return argv;
+}
+
+void kick_background(const std::vector<std::string>& argv)
+{
+    // Everything the child needs is built before fork(): after it, only
+    // async-signal-safe calls.
+    CArgs c(argv);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        log_warning("cannot start " + argv[0] + ": fork failed; the message stays queued");
+        return;
+    }
+    if (pid == 0) {
+        // Double fork: the runner is reparented to init, so the caller
+        // (cron, a daemon) never sees a zombie or waits for delivery.
+        ::setsid();
+        if (::fork() != 0)
+            ::_exit(0);
+        int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            ::dup2(null, 0);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            if (null > 2)
+                ::close(null);
+        }
+        ::execve(c.argv[0], c.argv.data(), c.env.data());
+        ::_exit(EX_OSERR);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+Result<int> run_foreground(const std::vector<std::string>& argv)
+{
+    return run_program(argv, -1, -1, clean_environment());
+}
+
+Status exec_program(const std::vector<std::string>& argv)
+{
+    CArgs c(argv);
+    ::execve(c.argv[0], c.argv.data(), c.env.data());
+    return fail_errno(EX_OSERR, "exec", argv[0]);
+}
+
+} // namespace postern::submit
