@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: ISC
-// Placeholder main until this program lands.
-#include "common/log.h"
+// postern-send: the queue runner. See postern(8).
 #include "common/process.h"
+#include "send/send.h"
 
-#include <sysexits.h>
-
-int main(int, char**)
+int main(int argc, char **argv)
 {
+    // First: the environment is rebuilt from an allow-list before libcurl
+    // (initialised in run()) can read SSLKEYLOGFILE or *_proxy.
     postern::sanitize_process("postern-send");
-    postern::log_error("not built yet");
-    return EX_UNAVAILABLE;
+    return postern::run_main_code([&] { return postern::send::run(argc, argv); });
 }

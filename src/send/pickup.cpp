@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: ISC
+// Pickup: incoming/ID -> queue/ID.msg + queue/ID.env (docs/DESIGN.md,
+// "Pickup (runner)"), the tmp sweep and the failed/ area.
+#include "send/runner.h"
+
+#include "common/address.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "common/spool.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace postern::send
+{
+namespace
+{
+
+constexpr time_t sweep_age = 36 * 3600; // qmail's limit for tmp/ leftovers
+constexpr size_t max_header = 4u << 20;
+
+// Reads from the start of fd until the drop header's empty line.
+Result<std::string> read_header(int fd, const std::string &what)
+{
+    std::string out;
+    char buf[8192];
+    off_t at = 0;
+    while (out.size() < max_header) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail_errno(EX_TEMPFAIL, "read", what);
+        if (n == 0)
+            break;
+        size_t old = out.size();
+        out.append(buf, static_cast<size_t>(n));
+        at += n;
+        // Only the header region is parsed: stop at the empty line.
+        size_t from = old > 0 ? old - 1 : 0;
+        size_t end = out.find("\n\n", from);
+        if (end != std::string::npos) {
+            out.resize(end + 2);
+            return out;
+        }
+    }
+    return fail(EX_DATAERR, what + ": drop header not terminated");
+}
+
+} // namespace
+
+void Runner::sweep()
+{
+    time_t now = ::time(nullptr);
+    for (const std::string *dir : {&incoming_, &queue_}) {
+        int dfd = dir == &incoming_ ? incoming_fd_.get() : queue_fd_.get();
+        DIR *d = ::opendir(dir->c_str());
+        if (!d)
+            continue;
+        while (struct dirent *e = ::readdir(d)) {
+            std::string n = e->d_name;
+            bool leftover = dir == &incoming_ ? (n.size() > 1 && n[0] == '.' && n != "..")
+                                              : (n.size() > 4 && n.substr(n.size() - 4) == ".tmp");
+            struct stat st;
+            if (!leftover || ::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+                continue;
+            if (S_ISREG(st.st_mode) && now - st.st_mtime > sweep_age) {
+                if (::unlinkat(dfd, n.c_str(), 0) == 0)
+                    log_info("removed stale partial file " + *dir + "/" + n);
+            }
+        }
+        ::closedir(d);
+    }
+}
+
+void Runner::quarantine(const std::string &id, const std::string &why, bool queued)
+{
+    UniqueFd ffd(::open(failed_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    int src = queued ? queue_fd_.get() : incoming_fd_.get();
+    std::string from = queued ? id + ".msg" : id;
+    // Never deleted unseen: the file moves to failed/ where mailq lists it.
+    if (!ffd.valid() || ::renameat(src, from.c_str(), ffd.get(), (id + ".msg").c_str()) < 0) {
+        log_error(id + ": cannot move to " + failed_ + ": " + std::strerror(errno) +
+                  " (left in place): " + why);
+        return;
+    }
+    if (queued)
+        ::renameat(queue_fd_.get(), (id + ".env").c_str(), ffd.get(), (id + ".env").c_str());
+    (void)fsync_fd(ffd.get(), failed_);
+    (void)fsync_fd(src, queued ? queue_ : incoming_);
+    log_error(id + ": moved to " + failed_ + ": " + why);
+}
+
+bool Runner::pickup(const std::string &id, bool from_queue)
+{
+    int dfd = from_queue ? queue_fd_.get() : incoming_fd_.get();
+    std::string name = from_queue ? id + ".msg" : id;
+    std::string path = (from_queue ? queue_ : incoming_) + "/" + name;
+    UniqueFd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ELOOP)
+            quarantine(id, "symbolic link in the spool", from_queue);
+        else if (errno != ENOENT)
+            log_error("open " + path + ": " + std::strerror(errno));
+        return false;
+    }
+    // The lock lives on the inode, which keeps it through the rename into
+    // queue/: the runner that picks a message up is the one that sends it.
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
+        return false;
+    struct stat st, now;
+    if (::fstat(fd.get(), &st) < 0)
+        return false;
+    // Another runner may have moved or finished it while we waited.
+    if (::fstatat(dfd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev)
+        return false;
+    if (from_queue && ::faccessat(dfd, (id + ".env").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return false; // completed meanwhile
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        quarantine(id, "not a regular file with one link", from_queue);
+        return false;
+    }
+    auto head = read_header(fd.get(), path);
+    if (!head) {
+        quarantine(id, head.error().text, from_queue);
+        return false;
+    }
+    auto env = parse_drop_header(*head, path);
+    if (!env) {
+        quarantine(id, env.error().text, from_queue);
+        return false;
+    }
+    if (static_cast<long long>(st.st_size) != env->offset + env->size) {
+        quarantine(id,
+                   "file is " + std::to_string(st.st_size) + " octets, header says " +
+                       std::to_string(env->offset + env->size) + " (cut short?)",
+                   from_queue);
+        return false;
+    }
+    // The front end checked every address; a drop file is still input from
+    // another user, so it is checked again before any of it reaches libcurl.
+    Status ok;
+    if (!env->sender.empty())
+        ok = check_address(env->sender, "sender");
+    for (size_t i = 0; ok && i < env->rcpts.size(); ++i)
+        ok = check_address(env->rcpts[i].address, "recipient");
+    if (ok && env->rcpts.empty())
+        ok = fail(EX_DATAERR, "no recipients");
+    if (!ok) {
+        quarantine(id, ok.error().text, from_queue);
+        return false;
+    }
+    env->id = id;
+    env->uid = st.st_uid; // the submitter is the file's owner, not what it says
+
+    std::vector<Recipient> final;
+    for (const auto &r : env->rcpts) {
+        auto exp = expand_recipient(r.address, aliases_, cfg_);
+        if (!exp) {
+            Recipient b;
+            b.state = RcptState::Bounced;
+            b.kind = route_of(r.address, cfg_) == Route::Local ? RcptKind::Local : RcptKind::Relay;
+            b.address = r.address;
+            b.reply = "5.1.0 alias expansion failed: " + exp.error().text;
+            final.push_back(b);
+            continue;
+        }
+        for (auto &x : *exp) {
+            if (x.address != r.address && x.orig.empty())
+                x.orig = r.address;
+            bool dup = false;
+            for (const auto &f : final)
+                dup = dup || (f.kind == x.kind && f.address == x.address);
+            if (!dup)
+                final.push_back(x);
+        }
+    }
+    env->rcpts = std::move(final);
+    env->attempts = 0;
+    env->next = 0;
+
+    if (!from_queue &&
+        ::renameat(incoming_fd_.get(), id.c_str(), queue_fd_.get(), (id + ".msg").c_str()) < 0) {
+        log_error("rename " + path + " -> " + queue_ + "/" + id + ".msg: " + std::strerror(errno));
+        return false;
+    }
+    Status st2 = save(*env);
+    if (!st2) {
+        // ID.msg without ID.env is redone by the next run's recovery scan.
+        log_error(id + ": " + st2.error().text);
+        return false;
+    }
+    if (!from_queue)
+        (void)fsync_fd(incoming_fd_.get(), incoming_);
+    log_info(id + ": from=<" + env->sender + ">, size=" + std::to_string(env->size) +
+             ", nrcpt=" + std::to_string(env->rcpts.size()) + " (queue active)");
+    return true;
+}
+
+} // namespace postern::send

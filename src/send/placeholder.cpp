@@ -1,2 +1,0 @@
-// SPDX-License-Identifier: ISC
-namespace postern { int placeholder_send = 0; }

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: ISC
+#include "send/runner.h"
+
+#include "common/address.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "common/spool.h"
+#include "send/bounce.h"
+#include "send/local_agent.h"
+#include "send/secret.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace postern::send
+{
+namespace
+{
+
+Result<std::vector<std::string>> names_in(const std::string &dir)
+{
+    std::vector<std::string> out;
+    DIR *d = ::opendir(dir.c_str());
+    if (!d)
+        return fail_errno(EX_TEMPFAIL, "open", dir);
+    while (struct dirent *e = ::readdir(d))
+        out.emplace_back(e->d_name);
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Status make_dir(const std::string &path, mode_t mode)
+{
+    if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
+        return fail_errno(EX_TEMPFAIL, "create", path);
+    return {};
+}
+
+bool is_open(const Recipient &r)
+{
+    return r.state == RcptState::Pending || r.state == RcptState::Maybe;
+}
+
+bool is_postmaster(const Recipient &r)
+{
+    auto pm = [](const std::string &a) { return to_lower(local_part(a)) == "postmaster"; };
+    return pm(r.address) || (!r.orig.empty() && pm(r.orig));
+}
+
+} // namespace
+
+Result<std::unique_ptr<Runner>> Runner::open(const Config &cfg, const Options &opt)
+{
+    std::unique_ptr<Runner> r(new Runner());
+    r->cfg_ = cfg;
+    r->opt_ = opt;
+    const std::string &spool = cfg.queue.dir;
+    r->incoming_ = incoming_dir(spool);
+    r->queue_ = queue_dir(spool);
+    r->failed_ = failed_dir(spool);
+    struct stat st;
+    if (::stat(spool.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+        return fail(EX_TEMPFAIL, "spool directory " + spool + " cannot be used: " +
+                                     (errno ? std::strerror(errno) : "not a directory") +
+                                     " (the install creates it)");
+    // The drop directory is normally made by the install (1730
+    // postern:postdrop); a runner that finds it missing makes it so a
+    // container or test spool works without one.
+    Status s = make_dir(r->incoming_, 01730);
+    if (s)
+        s = make_dir(r->queue_, 0700);
+    if (s)
+        s = make_dir(r->failed_, 0700);
+    if (!s)
+        return s.error();
+    auto in = open_dir(r->incoming_);
+    if (!in)
+        return in.error();
+    auto q = open_dir(r->queue_);
+    if (!q)
+        return q.error();
+    r->incoming_fd_ = std::move(*in);
+    r->queue_fd_ = std::move(*q);
+    auto al = Aliases::load(cfg.local.aliases);
+    if (!al)
+        return al.error();
+    r->aliases_ = std::move(*al);
+    return r;
+}
+
+int Runner::run()
+{
+    sweep();
+    if (opt_.mode == Options::Mode::Id) {
+        pickup(opt_.id, false);
+        attempt(opt_.id, true);
+    } else {
+        bool force = opt_.mode == Options::Mode::Flush;
+        auto in = names_in(incoming_);
+        if (!in) {
+            log_error(in.error().text);
+            return EX_TEMPFAIL;
+        }
+        for (const auto &n : *in)
+            if (valid_queue_id(n))
+                pickup(n, false);
+        auto q = names_in(queue_);
+        if (!q) {
+            log_error(q.error().text);
+            return EX_TEMPFAIL;
+        }
+        // Recovery: a crash between the pickup's two steps leaves ID.msg
+        // without ID.env; the drop header is still at its start.
+        for (const auto &n : *q) {
+            if (n.size() != 28 || n.substr(24) != ".msg" || !valid_queue_id(n.substr(0, 24)))
+                continue;
+            if (!std::binary_search(q->begin(), q->end(), n.substr(0, 24) + ".env"))
+                pickup(n.substr(0, 24), true);
+        }
+        q = names_in(queue_);
+        if (q)
+            for (const auto &n : *q)
+                if (n.size() == 28 && n.substr(24) == ".env" && valid_queue_id(n.substr(0, 24)))
+                    attempt(n.substr(0, 24), force);
+    }
+    // Reports written during the run go out in the same run.
+    while (!bounces_.empty()) {
+        std::string id = bounces_.front();
+        bounces_.pop_front();
+        if (pickup(id, false))
+            attempt(id, true);
+    }
+    return status_;
+}
+
+Status Runner::save(const Envelope &env)
+{
+    auto text = format_envelope(env);
+    if (!text)
+        return text.error();
+    std::string tmp = env.id + ".env.tmp";
+    // A crash may have left the temporary name behind; we hold the lock.
+    ::unlinkat(queue_fd_.get(), tmp.c_str(), 0);
+    return replace_file(queue_fd_.get(), queue_, env.id + ".env", tmp, *text, 0600);
+}
+
+void Runner::log_rcpt(const Envelope &env, const Recipient &r, const std::string &relay,
+                      const char *status)
+{
+    std::string line = env.id + ": to=<" + r.address + ">";
+    if (!r.orig.empty())
+        line += ", orig_to=<" + r.orig + ">";
+    line += ", relay=" + relay;
+    line += ", delay=" + std::to_string(std::max<long long>(0, ::time(nullptr) - env.time));
+    line += ", tries=" + std::to_string(env.attempts);
+    line += std::string(", status=") + status + " (" + r.reply + ")";
+    if (std::string_view(status) == "sent")
+        log_info(line);
+    else
+        log_warning(line);
+}
+
+bool Runner::ensure_relay()
+{
+    if (relay_)
+        return true;
+    if (relay_tried_)
+        return false;
+    relay_tried_ = true;
+    if (cfg_.relay.hosts.empty()) {
+        relay_down_ = "no relay configured ([relay] host in " + cfg_.path + ")";
+        return false;
+    }
+    // The secret is read once per run (a password_command may be slow or
+    // rate limited) and only when some message needs the relay.
+    auto secret = resolve_secret(cfg_);
+    if (!secret) {
+        relay_down_ = secret.error().text;
+        log_error(relay_down_);
+        if (secret.error().code == EX_CONFIG)
+            status_ = EX_CONFIG;
+        return false;
+    }
+    auto session = RelaySession::open(cfg_, std::move(*secret), opt_.verbose);
+    if (!session) {
+        relay_down_ = session.error().text;
+        log_error(relay_down_);
+        return false;
+    }
+    relay_ = std::move(*session);
+    return true;
+}
+
+void Runner::send_relay(Envelope &env, int msg_fd)
+{
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < env.rcpts.size(); ++i)
+        if (env.rcpts[i].kind == RcptKind::Relay && is_open(env.rcpts[i]))
+            todo.push_back(i);
+    if (todo.empty())
+        return;
+    if (relay_down_.empty() && !ensure_relay() && relay_down_.empty())
+        relay_down_ = "relay unavailable";
+    if (!relay_down_.empty()) {
+        for (size_t i : todo) {
+            env.rcpts[i].reply = "deferred: " + relay_down_;
+            log_rcpt(env, env.rcpts[i], "none", "deferred");
+        }
+        env.error = relay_down_;
+        return;
+    }
+    std::string from =
+        !cfg_.sender.from.empty() && !env.sender.empty() ? cfg_.sender.from : env.sender;
+    for (size_t start = 0; start < todo.size(); start += max_rcpts) {
+        size_t end = std::min(todo.size(), start + max_rcpts);
+        Transaction t;
+        t.from = from;
+        t.msg = {msg_fd, env.offset, env.size};
+        for (size_t k = start; k < end; ++k) {
+            const Recipient &r = env.rcpts[todo[k]];
+            if (r.state == RcptState::Maybe)
+                log_warning(env.id + ": to=<" + r.address +
+                            ">: retrying after an unconfirmed transfer: possible duplicate");
+            t.rcpts.push_back(r.address);
+        }
+        if (!relay_down_.empty()) {
+            for (size_t k = start; k < end; ++k)
+                env.rcpts[todo[k]].reply = "deferred: " + relay_down_;
+            continue;
+        }
+        TransactionResult res = relay_->send(t);
+        const Outcome &o = res.outcome;
+        for (size_t k = start; k < end; ++k) {
+            Recipient &r = env.rcpts[todo[k]];
+            Verdict v = o.rcpts[k - start];
+            r.reply = o.replies[k - start];
+            const char *status = "deferred";
+            switch (v) {
+            case Verdict::Sent:
+                r.state = RcptState::Sent;
+                status = "sent";
+                break;
+            case Verdict::Bounced:
+                r.state = RcptState::Bounced;
+                status = "bounced";
+                break;
+            case Verdict::Maybe:
+                r.state = RcptState::Maybe;
+                r.reply += " (may have been delivered: possible duplicate on retry)";
+                break;
+            case Verdict::Deferred:
+                // A "maybe" stays maybe until a definite answer comes.
+                break;
+            }
+            log_rcpt(env, r, res.relay, status);
+        }
+        if (!o.error.empty())
+            env.error = o.error;
+        if (o.relay_problem) {
+            relay_down_ = o.error;
+            log_error("relay " + res.relay + ": " + o.error +
+                      "; deferring the relay's other messages in this run");
+        }
+        // State on disk before the next transaction: a crash now costs at
+        // most a duplicate, never a loss.
+        Status st = save(env);
+        if (!st)
+            log_error(env.id + ": " + st.error().text);
+    }
+}
+
+void Runner::send_local(Envelope &env)
+{
+    std::string msg = queue_ + "/" + env.id + ".msg";
+    std::string sender = env.sender;
+    for (auto &r : env.rcpts) {
+        if (r.kind == RcptKind::Relay || !is_open(r))
+            continue;
+        LocalResult lr = deliver_local(r, sender, opt_.conf, msg, env.offset);
+        r.reply = lr.reply;
+        const char *status = "deferred";
+        if (lr.verdict == Verdict::Sent) {
+            r.state = RcptState::Sent;
+            status = "sent";
+        } else if (lr.verdict == Verdict::Bounced) {
+            r.state = RcptState::Bounced;
+            status = "bounced";
+        } else {
+            env.error = lr.reply;
+        }
+        log_rcpt(env, r, "local", status);
+        Status st = save(env);
+        if (!st)
+            log_error(env.id + ": " + st.error().text);
+    }
+}
+
+void Runner::attempt(const std::string &id, bool force)
+{
+    std::string msg_name = id + ".msg";
+    UniqueFd fd(::openat(queue_fd_.get(), msg_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid())
+        return;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+        log_debug(id + ": held by another runner, skipped");
+        return;
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) < 0 || st.st_nlink == 0)
+        return; // finished by another runner while we waited
+    auto text = read_file(queue_fd_.get(), id + ".env", 16u << 20, true);
+    if (!text)
+        return; // ENOENT: done meanwhile (or ID.msg alone: the recovery scan)
+    auto parsed = parse_envelope(*text, queue_ + "/" + id + ".env");
+    if (!parsed) {
+        quarantine(id, parsed.error().text, true);
+        return;
+    }
+    Envelope env = std::move(*parsed);
+    env.id = id;
+    time_t now = ::time(nullptr);
+    if (!force && env.next > now)
+        return;
+    if (static_cast<long long>(st.st_size) != env.offset + env.size) {
+        quarantine(id, "message file size does not match its envelope", true);
+        return;
+    }
+
+    bool expired = now - env.time > cfg_.queue.lifetime;
+    if (expired) {
+        for (auto &r : env.rcpts) {
+            if (!is_open(r))
+                continue;
+            r.state = RcptState::Bounced;
+            r.reply = "4.4.7 delivery time expired (" + std::to_string(cfg_.queue.lifetime / 3600) +
+                      " hours in the queue)" + (r.reply.empty() ? "" : "; last error: " + r.reply);
+            log_rcpt(env, r, "none", "bounced");
+        }
+    } else {
+        env.attempts++;
+        send_relay(env, fd.get());
+        send_local(env);
+    }
+    finish(env, fd.get());
+}
+
+void Runner::finish(Envelope &env, int msg_fd)
+{
+    const std::string &id = env.id;
+    bool open = std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open);
+    if (open) {
+        env.next = next_attempt(::time(nullptr), std::max(env.attempts, 1), cfg_.queue.min_backoff,
+                                cfg_.queue.max_backoff);
+        Status st = save(env);
+        if (!st)
+            log_error(id + ": " + st.error().text);
+        return;
+    }
+    bool bounced = std::any_of(env.rcpts.begin(), env.rcpts.end(),
+                               [](const Recipient &r) { return r.state == RcptState::Bounced; });
+    if (bounced) {
+        std::string to;
+        bool dbl = false;
+        if (!env.local_sender.empty()) {
+            to = env.local_sender;
+        } else if (!env.sender.empty()) {
+            to = env.sender;
+        } else if (!std::all_of(env.rcpts.begin(), env.rcpts.end(), [](const Recipient &r) {
+                       return r.state != RcptState::Bounced || is_postmaster(r);
+                   })) {
+            // A report (null sender) that failed: the postmaster gets it,
+            // locally, instead of another report through the same relay.
+            to = "postmaster";
+            dbl = true;
+        } else {
+            // Even the postmaster could not get it: keep it for a human.
+            (void)save(env);
+            quarantine(id, "undeliverable null-sender message (postmaster unreachable)", true);
+            return;
+        }
+        // What to return: the message, or its headers if it is large.
+        std::string original;
+        long long want = std::min<long long>(env.size, 64 * 1024 + 1);
+        original.resize(static_cast<size_t>(want));
+        ssize_t n = ::pread(msg_fd, original.data(), original.size(), env.offset);
+        original.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        BounceInfo bi;
+        bi.id = id;
+        bi.mta = local_fqdn();
+        bi.domain = mail_domain(cfg_);
+        bi.to = to.find('@') == std::string::npos ? to + "@" + bi.domain : to;
+        bi.now = ::time(nullptr);
+        bi.boundary = id + "." + std::to_string(bi.now) + "/" + bi.mta;
+        bi.double_bounce = dbl;
+        std::string report =
+            format_bounce(bi, env, original, static_cast<long long>(original.size()) == env.size);
+        // A postmaster notice goes to the local postmaster: the bare name
+        // routes local (through the aliases).
+        auto nid = inject_bounce(cfg_, report, to);
+        if (!nid) {
+            // The report must exist before the message may go.
+            log_error(id + ": cannot write the non-delivery report: " + nid.error().text);
+            env.next =
+                next_attempt(::time(nullptr), 1, cfg_.queue.min_backoff, cfg_.queue.max_backoff);
+            (void)save(env);
+            return;
+        }
+        log_info(id + ": sender non-delivery notification: " + *nid);
+        bounces_.push_back(*nid);
+    }
+    ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
+    ::unlinkat(queue_fd_.get(), (id + ".msg").c_str(), 0);
+    (void)fsync_fd(queue_fd_.get(), queue_);
+    log_info(id + ": removed");
+}
+
+} // namespace postern::send

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: ISC
+#pragma once
+// The queue runner: picks drop files up from incoming/ into queue/
+// (docs/DESIGN.md "Pickup"), then attempts queued messages: relay
+// recipients over one RelaySession, local ones through postern-deliver.
+//
+// Invariants: a message is worked on only under flock on its inode
+// (incoming/ID, then queue/ID.msg: the same inode); ID.env is replaced
+// whole after every transaction, before the next one starts; a message
+// leaves the queue only after its bounce (if any) is in incoming/.
+// Retry: next = now + min(max_backoff, min_backoff * 2^(attempts-1));
+// after [queue] lifetime pending recipients bounce.
+// Failure policy: one message's problem never stops the run (it is
+// logged, the message deferred or moved to failed/); a relay-level
+// failure (connect, TLS, AUTH, policy) defers the remaining relay
+// recipients of the run without contacting the relay again.
+
+#include "common/aliases.h"
+#include "common/config.h"
+#include "common/envelope.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "send/relay.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace postern::send
+{
+
+struct Options {
+    enum class Mode { Run, Flush, Id, Check };
+    Mode mode = Mode::Run;
+    std::string conf;     // -C path, "" for the default
+    std::string id;       // --id
+    std::string send_to;  // --check --send ADDR
+    bool verbose = false; // -v
+};
+
+class Runner
+{
+  public:
+    // Creates queue/ and failed/ (0700) when missing. Errors: EX_TEMPFAIL
+    // when the spool cannot be used, EX_CONFIG for a broken aliases file.
+    static Result<std::unique_ptr<Runner>> open(const Config &cfg, const Options &opt);
+
+    // One queue run (Run, Flush) or one message (Id). Returns the exit
+    // status: 0, or EX_CONFIG when the secret could not be resolved.
+    int run();
+
+    // Picks incoming/ID up (from_queue: redo it from queue/ID.msg).
+    // Returns false when there was nothing to pick up or another runner has it.
+    bool pickup(const std::string &id, bool from_queue);
+    // Attempts queue/ID; force ignores the retry time.
+    void attempt(const std::string &id, bool force);
+
+  private:
+    Runner() = default;
+    void sweep();
+    void quarantine(const std::string &id, const std::string &why, bool queued);
+    bool ensure_relay();
+    void send_relay(Envelope &env, int msg_fd);
+    void send_local(Envelope &env);
+    Status save(const Envelope &env);
+    void finish(Envelope &env, int msg_fd);
+    void log_rcpt(const Envelope &env, const Recipient &r, const std::string &relay,
+                  const char *status);
+
+    Config cfg_;
+    Options opt_;
+    std::string incoming_, queue_, failed_;
+    UniqueFd incoming_fd_, queue_fd_;
+    Aliases aliases_;
+    std::unique_ptr<RelaySession> relay_;
+    bool relay_tried_ = false;        // secret resolved / session opened once per run
+    std::string relay_down_;          // why relay recipients are deferred for the rest of the run
+    int status_ = 0;                  // exit status of the run
+    std::deque<std::string> bounces_; // reports injected during the run, sent before it ends
+};
+
+} // namespace postern::send
