@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: ISC
+"""Turns bench.py's results into bench/RESULTS.md and the ratio chart."""
+import os
+import subprocess
+
+PEERS = ["msmtp", "dma", "nullmailer"]
+QUEUEING = ["dma", "nullmailer"]
+MIB = 1024
+
+
+def fmt(x, nd=2, unit=""):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        if abs(x) >= 100:
+            return f"{x:.0f}{unit}"
+        return f"{x:.{nd}f}{unit}"
+    return f"{x}{unit}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def times(x):
+    return "n/a" if x is None else f"{x:.2f}×"
+
+
+def compute(r):
+    """Every ratio the issue asks for; higher-is-better "advantage" ratios
+    are peer/postern for costs and postern/peer for rates."""
+    lat = r["latency"]
+    fl = r["flush"]
+    big = r["big"]
+    fp = r["footprint"]
+    floors = r["floors"]
+    have = "postern" in lat and lat["postern"].get("median_ms") is not None
+    p_lat = lat.get("postern", {}).get("median_ms")
+    p_rate = fl.get("postern", {}).get("rate")
+    p_rss = big.get("postern", {}).get("max_kib") if big.get("postern", {}).get("ok") else None
+    p_start = fp.get("postern", {}).get("startup_ms")
+    p_size = fp.get("postern", {}).get("total_bytes")
+    adv = {}
+    for peer in PEERS:
+        adv[peer] = {
+            "submission": ratio(lat.get(peer, {}).get("median_ms"), p_lat),
+            "flush": ratio(p_rate, fl.get(peer, {}).get("rate")),
+            "peak RSS": ratio(big.get(peer, {}).get("max_kib"), p_rss),
+            "start-up": ratio(fp.get(peer, {}).get("startup_ms"), p_start),
+            "size": ratio(fp.get(peer, {}).get("total_bytes"), p_size),
+        }
+    q_lats = [lat[p]["median_ms"] for p in QUEUEING if lat.get(p, {}).get("median_ms")]
+    fastest_q = min(q_lats) if q_lats else None
+    fastest_q_name = next((p for p in QUEUEING if lat.get(p, {}).get("median_ms") == fastest_q), None)
+    rates = [(fl[p]["rate"], p) for p in PEERS if fl.get(p, {}).get("rate")]
+    best_rate, best_rate_name = max(rates) if rates else (None, None)
+    peer_rss = {p: big[p]["max_kib"] for p in PEERS if big.get(p, {}).get("max_kib")}
+    curl = fp.get("postern", {}).get("curl_or_openssl")
+    at_run = fp.get("postern", {}).get("loaded_at_run")
+    if at_run is not None:
+        curl = (curl or []) + [x for x in at_run
+                               if any(k in x for k in ("libcurl", "libssl", "libcrypto"))]
+    dist = {}  # tool -> distance to floors (cost/floor; lower is better)
+    for t in ["postern"] + PEERS:
+        dist[t] = {
+            "submission / fsync floor": ratio(lat.get(t, {}).get("median_ms"), floors.get("fsync_ms")),
+            "submission / fsync+exec": ratio(
+                lat.get(t, {}).get("median_ms"),
+                floors["fsync_ms"] + floors["exec_static_hello_in_latency_ms"]
+                if floors.get("fsync_ms") and floors.get("exec_static_hello_in_latency_ms") else None),
+            "sink rate / flush rate": ratio(floors.get("sink_rate"), fl.get(t, {}).get("rate")),
+            "start-up / static hello": ratio(fp.get(t, {}).get("startup_ms"),
+                                             floors.get("exec_static_hello_ms")),
+        }
+    targets = []
+    if have:
+        v = ratio(fastest_q, p_lat)
+        targets.append(("submission ≥ 2× faster than the fastest queueing peer"
+                        f" ({fastest_q_name})", times(v), v is not None and v >= 2))
+        v = dist["postern"]["submission / fsync floor"]
+        targets.append(("submission within 2× of the fsync floor", times(v), v is not None and v <= 2))
+        v = ratio(p_rate, best_rate)
+        targets.append((f"flush ≥ 2× the best peer's messages/s ({best_rate_name})", times(v),
+                        v is not None and v >= 2))
+        v = dist["postern"]["sink rate / flush rate"]
+        targets.append(("flush within 2× of the sink's single-connection rate", times(v),
+                        v is not None and v <= 2))
+        pk = big.get("postern", {}).get("peak_kib", {})
+        worst = max(pk.values()) if pk else None
+        targets.append(("50 MB: every postern process ≤ 8 MiB peak RSS",
+                        fmt(worst / MIB if worst else None, 1, " MiB"),
+                        worst is not None and worst <= 8 * MIB))
+        lowest = min(peer_rss.values()) if peer_rss else None
+        v = ratio(lowest, worst)
+        targets.append(("50 MB: postern's largest process below every peer's largest",
+                        f"{fmt(worst / MIB if worst else None, 1)} vs "
+                        f"{fmt(lowest / MIB if lowest else None, 1)} MiB",
+                        worst is not None and lowest is not None and worst < lowest))
+        targets.append(("submission program loads neither libcurl nor OpenSSL",
+                        ", ".join(sorted(set(curl))) if curl else "none loaded",
+                        curl is not None and not curl))
+    return {"have": have, "adv": adv, "dist": dist, "targets": targets,
+            "fastest_q": fastest_q_name, "best_rate": best_rate_name}
+
+
+def write(r, out, chart, work):
+    c = compute(r)
+    m = r["meta"]
+    tools = [t for t in ["postern"] + PEERS if t in r["latency"] or t in r["footprint"]]
+    L = []
+    a = L.append
+    a("# postern benchmark results")
+    a("")
+    a("Generated by `sudo bash bench/run.sh` (method and caveats: [README.md](README.md)). "
+      "Do not edit by hand.")
+    a("")
+    a(f"- Run: {m.get('date')}, Debian {m.get('debian')}, kernel {m.get('kernel')}, "
+      f"{m.get('cpus')} × {m.get('cpu')}, spool file system {m.get('fs')}")
+    a("- Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()))
+    p = m.get("params", {})
+    a(f"- Parameters: {p.get('rounds')} interleaved submission rounds, "
+      f"{p.get('messages')} messages × {p.get('flush_rounds')} interleaved flush rounds; "
+      "every figure is a median")
+    for n in r.get("notes", []):
+        a(f"- **{n}**")
+    a("")
+    a("![ratios](ratios.png)")
+    a("")
+    a("## Targets")
+    a("")
+    if c["targets"]:
+        a("| target | measured | met |")
+        a("|---|---|---|")
+        for name, val, ok in c["targets"]:
+            a(f"| {name} | {val} | {'yes' if ok else '**no**'} |")
+    else:
+        a("postern was not measured in this run: no target can be judged (see the notes above).")
+    a("")
+
+    a("## 1. Submission latency (2 KB cron message, `sendmail -i rcpt`, relay reachable)")
+    a("")
+    a("What the caller waits for: msmtp holds the SMTP session; dma, nullmailer and "
+      "postern queue and start a delivery in the background.")
+    a("")
+    a("| tool | median | p10 | p90 | runs | ÷ postern |")
+    a("|---|---|---|---|---|---|")
+    for t in tools:
+        x = r["latency"].get(t, {})
+        rr = c["adv"].get(t, {}).get("submission") if t != "postern" else 1.0 if c["have"] else None
+        a(f"| {t} | {fmt(x.get('median_ms'), 2, ' ms')} | {fmt(x.get('p10_ms'), 2, ' ms')} | "
+          f"{fmt(x.get('p90_ms'), 2, ' ms')} | {x.get('n', 'n/a')}"
+          f"{' (' + str(x['failures']) + ' failed)' if x.get('failures') else ''} | {times(rr)} |")
+    a("")
+
+    a(f"## 2. Flush throughput ({p.get('messages')} queued 2 KB messages to the sink)")
+    a("")
+    a("msmtp has no queue: its row is that many sequential invocations.")
+    a("")
+    a("| tool | messages/s | time | SMTP connections | queue-only submit | postern ÷ tool |")
+    a("|---|---|---|---|---|---|")
+    for t in tools:
+        x = r["flush"].get(t, {})
+        rr = c["adv"].get(t, {}).get("flush") if t != "postern" else 1.0 if c["have"] else None
+        a(f"| {t} | {fmt(x.get('rate'), 1)} | {fmt(x.get('seconds'), 2, ' s')} | "
+          f"{fmt(x.get('connections'))} | {fmt(x.get('queue_ms'), 2, ' ms')} | {times(rr)} |")
+    a("")
+
+    a("## 3. One 50 MB message (submit queue-only, then deliver)")
+    a("")
+    a("| tool | submit wall | end-to-end wall | peak RSS of each process | largest | tool ÷ postern |")
+    a("|---|---|---|---|---|---|")
+    for t in tools:
+        x = r["big"].get(t, {})
+        per = ", ".join(f"{k} {v / MIB:.1f} MiB" for k, v in
+                        sorted(x.get("peak_kib", {}).items(), key=lambda kv: -kv[1]))
+        rr = c["adv"].get(t, {}).get("peak RSS") if t != "postern" else 1.0 if c["have"] else None
+        okmark = "" if x.get("ok", True) else " (**failed**)"
+        a(f"| {t}{okmark} | {fmt(x.get('submit_s'), 2, ' s')} | {fmt(x.get('total_s'), 2, ' s')} | "
+          f"{per or 'n/a'} | {fmt(x['max_kib'] / MIB if x.get('max_kib') else None, 1, ' MiB')} | "
+          f"{times(rr)} |")
+    a("")
+
+    a("## 4. Footprint")
+    a("")
+    a("| tool | programs (stripped) | total | Debian package | libraries loaded by the submission "
+      "program | start-up | libcurl/OpenSSL |")
+    a("|---|---|---|---|---|---|---|")
+    for t in tools:
+        x = r["footprint"].get(t, {})
+        progs = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in x.get("program_bytes", {}).items())
+        a(f"| {t} | {progs or 'n/a'} | "
+          f"{fmt(x['total_bytes'] / 1024 if x.get('total_bytes') else None, 0, ' KiB')} | "
+          f"{fmt(x.get('package_kib'), 0, ' KiB')} | {x.get('nlibs', 'n/a')} | "
+          f"{fmt(x.get('startup_ms'), 2, ' ms')} | "
+          f"{', '.join(x.get('curl_or_openssl') or []) or ('none' if x else 'n/a')} |")
+    a("")
+    pf = r["footprint"].get("postern", {})
+    if pf.get("libs"):
+        a(f"postern's front end links: {', '.join(pf['libs'])}.")
+        if pf.get("loaded_at_run") is not None:
+            a(f"Mapped during a real submission (LD_DEBUG): {', '.join(pf['loaded_at_run'])}.")
+        a("")
+    a("Start-up: `PROGRAM -Z` (an unknown flag: load, initialise, parse, exit), "
+      "median of interleaved runs.")
+    a("")
+
+    a("## 5. Floors on this machine, and each tool's distance to them")
+    a("")
+    f = r["floors"]
+    a("Measured interleaved with the tools (these are the floors the ratios use), and alone "
+      "before the tools ran (other work on the machine shows as the difference):")
+    a("")
+    a(f"- write 2 KB + fsync + rename + directory fsync, in process: "
+      f"**{fmt(f.get('fsync_ms'), 3, ' ms')}** (alone: {fmt(f.get('fsync_ms_alone'), 3, ' ms')})")
+    a(f"- smtp-sink over one persistent connection (smtp-source -d): "
+      f"**{fmt(f.get('sink_rate'), 0, ' messages/s')}** "
+      f"(alone: {fmt(f.get('sink_rate_alone'), 0, ' messages/s')})")
+    a(f"- spawning a static hello world through the same harness (no fsync): "
+      f"**{fmt(f.get('exec_static_hello_in_latency_ms'), 3, ' ms')}**; "
+      f"fsync floor + static exec: "
+      f"{fmt((f['fsync_ms'] + f['exec_static_hello_in_latency_ms']) if f.get('fsync_ms') and f.get('exec_static_hello_in_latency_ms') else None, 3, ' ms')}")
+    a("")
+    a("| tool | submission ÷ fsync floor | submission ÷ (fsync floor + static exec) | "
+      "sink rate ÷ flush rate | start-up ÷ static hello |")
+    a("|---|---|---|---|---|")
+    for t in tools:
+        d = c["dist"][t]
+        a(f"| {t} | {times(d['submission / fsync floor'])} | {times(d['submission / fsync+exec'])} | "
+          f"{times(d['sink rate / flush rate'])} | {times(d['start-up / static hello'])} |")
+    a("")
+    with open(out, "w") as fh:
+        fh.write("\n".join(L))
+    chart_png(r, c, chart, work)
+
+
+def chart_png(r, c, chart, work):
+    dat = f"{work}/chart"
+    os.makedirs(dat, exist_ok=True)
+    metrics = ["submission", "flush", "peak RSS", "start-up", "size"]
+    with open(f"{dat}/adv.dat", "w") as fh:
+        fh.write("metric " + " ".join(PEERS) + "\n")
+        for mname in metrics:
+            vals = [c["adv"][p][mname] for p in PEERS]
+            fh.write(f'"{mname}" ' + " ".join("NaN" if v is None else f"{v:.4f}" for v in vals) + "\n")
+    dists = ["submission / fsync floor", "submission / fsync+exec", "sink rate / flush rate",
+             "start-up / static hello"]
+    tools = ["postern"] + PEERS
+    with open(f"{dat}/dist.dat", "w") as fh:
+        fh.write("metric " + " ".join(tools) + "\n")
+        short = {"submission / fsync floor": "submit ÷ fsync", "submission / fsync+exec":
+                 "submit ÷ (fsync+exec)", "sink rate / flush rate": "sink ÷ flush",
+                 "start-up / static hello": "start-up ÷ hello"}
+        for dname in dists:
+            vals = [c["dist"][t][dname] for t in tools]
+            fh.write(f'"{short[dname]}" ' + " ".join("NaN" if v is None else f"{v:.4f}" for v in vals) + "\n")
+    def lowest(vals, floor):
+        vals = [v for v in vals if v]
+        return min([floor] + [v / 1.5 for v in vals])
+    lo_adv = lowest([v for p in PEERS for v in c["adv"][p].values()], 0.25)
+    lo_dist = lowest([v for t in tools for v in c["dist"][t].values()], 0.5)
+    left_title = ("postern's advantage over each peer (× , higher is better; target 2× for "
+                  "submission and flush)" if c["have"] else "postern not measured in this run")
+    colours = {"postern": "#cc3311", "msmtp": "#4477aa", "dma": "#66ccee", "nullmailer": "#228833"}
+    cols = [(i + 2, t) for i, t in enumerate(tools)
+            if any(c["dist"][t][d] is not None for d in dists)]
+    parts = []
+    for k, (col, t) in enumerate(cols):
+        src = f'"{dat}/dist.dat"' if k == 0 else '""'
+        xt = ":xtic(1)" if k == 0 else ""
+        parts.append(f'{src} using {col}{xt} title columnheader({col}) lc rgb "{colours[t]}"')
+    right_plot = "plot " + ", \\\n     ".join(parts)
+    if c["have"]:
+        left_plot = f"""plot "{dat}/adv.dat" using 2:xtic(1) title columnheader(2) lc rgb "#4477aa", \\
+     "" using 3 title columnheader(3) lc rgb "#66ccee", \\
+     "" using 4 title columnheader(4) lc rgb "#228833"
+"""
+    else:
+        left_plot = """set label 9 "postern was not measured in this run (see RESULTS.md)" at graph 0.5, graph 0.5 center
+unset logscale y
+set yrange [0:1]
+set xrange [0:1]
+plot NaN notitle
+unset label 9
+set xrange [*:*]
+set logscale y 2"""
+    gp = f"""
+set terminal pngcairo size 1500,600 font "DejaVu Sans,10"
+set output "{chart}"
+set multiplot layout 1,2
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y 2
+set grid ytics
+set key top right
+set xtics nomirror
+set title "{left_title}"
+set ylabel "ratio (log scale)"
+set yrange [{lo_adv}:*]
+set arrow 1 from graph 0, first 2 to graph 1, first 2 nohead dt 2 lw 2 lc rgb "red"
+set arrow 2 from graph 0, first 1 to graph 1, first 1 nohead lw 1 lc rgb "black"
+{left_plot}
+unset arrow 1
+unset arrow 2
+set title "distance to this machine's floor (×, lower is better; postern's target ≤ 2×)"
+set yrange [{lo_dist}:*]
+set arrow 3 from graph 0, first 2 to graph 1, first 2 nohead dt 2 lw 2 lc rgb "red"
+set arrow 4 from graph 0, first 1 to graph 1, first 1 nohead lw 1 lc rgb "black"
+{right_plot}
+unset multiplot
+"""
+    with open(f"{dat}/chart.gp", "w") as fh:
+        fh.write(gp)
+    res = subprocess.run(["gnuplot", f"{dat}/chart.gp"], capture_output=True, text=True)
+    if res.returncode != 0:
+        print("gnuplot failed:", res.stderr)
