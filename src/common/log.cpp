@@ -40,7 +40,11 @@ void log_init(const char* ident, bool to_stderr)
 {
     g_ident = ident;
     g_stderr = to_stderr;
-    openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    // Without a syslog daemon glibc tries to connect to /dev/log again on
+    // every line (a socket and a failed connect each time); don't.
+    g_syslog = ::access("/dev/log", W_OK) == 0;
+    if (g_syslog)
+        openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
 void log_set_stderr(bool on) { g_stderr = on; }
@@ -91,7 +95,8 @@ void log_msg(LogLevel level, const std::string& text)
 
 void panic(const std::string& text)
 {
-    syslog(LOG_CRIT, "panic: %s", text.c_str());
+    if (g_syslog)
+        syslog(LOG_CRIT, "panic: %s", text.c_str());
     std::fprintf(stderr, "%s: panic: %s\n", g_ident, text.c_str());
     std::abort();
 }

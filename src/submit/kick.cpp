@@ -6,11 +6,13 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace postern::submit {
 namespace {
@@ -48,34 +50,27 @@ std::vector<std::string> runner_argv(const std::string& config_path, bool verbos
 
 void kick_background(const std::vector<std::string>& argv)
 {
-    // Everything the child needs is built before fork(): after it, only
-    // async-signal-safe calls.
+    // posix_spawn (a vfork-style clone in glibc) instead of a double fork:
+    // this runs once per cron mail and the caller waits for it. The child
+    // starts a new session with stdio on /dev/null and the clean
+    // environment; we do not wait for it. When we exit right after, init
+    // adopts it, so the caller never sees a zombie or waits for delivery.
     CArgs c(argv);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        log_warning("cannot start " + argv[0] + ": fork failed; the message stays queued");
-        return;
-    }
-    if (pid == 0) {
-        // Double fork: the runner is reparented to init, so the caller
-        // (cron, a daemon) never sees a zombie or waits for delivery.
-        ::setsid();
-        if (::fork() != 0)
-            ::_exit(0);
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            ::dup2(null, 0);
-            ::dup2(null, 1);
-            ::dup2(null, 2);
-            if (null > 2)
-                ::close(null);
-        }
-        ::execve(c.argv[0], c.argv.data(), c.env.data());
-        ::_exit(EX_OSERR);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    ::posix_spawn_file_actions_init(&fa);
+    ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    ::posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    ::posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, c.argv[0], &fa, &attr, c.argv.data(), c.env.data());
+    ::posix_spawnattr_destroy(&attr);
+    ::posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        log_warning("cannot start " + argv[0] + ": " + std::strerror(rc) +
+                    "; the message stays queued");
 }
 
 Result<int> run_foreground(const std::vector<std::string>& argv)
