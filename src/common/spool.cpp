@@ -238,23 +238,35 @@ Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
         auto names = list_names(a.dir);
         if (!names)
             return names.error();
+        bool incoming = std::string_view(a.name) == "incoming";
+        auto has = [&](const std::string& n) {
+            return std::binary_search(names->begin(), names->end(), n);
+        };
         for (const auto& n : *names) {
-            bool incoming = std::string_view(a.name) == "incoming";
             std::string id = incoming ? n : n.substr(0, n.find('.'));
             if (!valid_queue_id(id))
                 continue;
-            if (!incoming && n != id + ".env")
+            // One entry per id: its envelope when it has one, else the
+            // drop header at the start of the message file (a message
+            // being picked up or in its first attempt).
+            bool use_env = !incoming && n == id + ".env";
+            bool use_msg = incoming ? n == id : (n == id + ".msg" && !has(id + ".env"));
+            if (!use_env && !use_msg)
                 continue;
             QueueEntry q;
             q.area = a.name;
+            if (use_msg && !incoming && q.area == "queue")
+                q.area = "active";
             std::string path = a.dir + "/" + n;
-            auto text = read_head(path, incoming ? (4u << 20) : (16u << 20));
+            auto text = read_head(path, use_env ? (16u << 20) : (4u << 20));
             if (text) {
-                auto env = incoming ? parse_drop_header(*text, path) : parse_envelope(*text, path);
+                auto env = use_env ? parse_envelope(*text, path) : parse_drop_header(*text, path);
                 if (env)
                     q.env = std::move(*env);
                 else
                     q.env.error = env.error().text;
+            } else if (text.error().code == EX_TEMPFAIL && errno == ENOENT) {
+                continue; // finished while we looked
             } else {
                 q.env.error = text.error().text;
             }

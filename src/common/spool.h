@@ -74,8 +74,10 @@ class DropFile {
 };
 
 struct QueueEntry {
-    std::string area; // "incoming" (not yet picked up), "queue", "failed"
-    Envelope env;     // for incoming entries: the drop header
+    // "incoming" (not yet picked up), "active" (picked up, first attempt
+    // under way or interrupted: no envelope yet), "queue", "failed"
+    std::string area;
+    Envelope env; // for incoming and active entries: the drop header
 };
 
 // Reads every entry of the spool for mailq, oldest first. Entries that

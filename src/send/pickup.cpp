@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
-// Pickup: incoming/ID -> queue/ID.msg + queue/ID.env (docs/DESIGN.md,
-// "Pickup (runner)"), the tmp sweep and the failed/ area.
+// Pickup: reading and checking a drop file and expanding its recipients
+// (docs/DESIGN.md, "Pickup (runner)"), the tmp sweep and the failed/ area.
 #include "send/runner.h"
 
 #include "common/address.h"
@@ -96,52 +96,29 @@ void Runner::quarantine(const std::string &id, const std::string &why, bool queu
     log_error(id + ": moved to " + failed_ + ": " + why);
 }
 
-bool Runner::pickup(const std::string &id, bool from_queue)
+std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const std::string &id,
+                                          const std::string &path, bool from_queue)
 {
-    int dfd = from_queue ? queue_fd_.get() : incoming_fd_.get();
-    std::string name = from_queue ? id + ".msg" : id;
-    std::string path = (from_queue ? queue_ : incoming_) + "/" + name;
-    UniqueFd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (!fd.valid()) {
-        if (errno == ELOOP)
-            quarantine(id, "symbolic link in the spool", from_queue);
-        else if (errno != ENOENT)
-            log_error("open " + path + ": " + std::strerror(errno));
-        return false;
-    }
-    // The lock lives on the inode, which keeps it through the rename into
-    // queue/: the runner that picks a message up is the one that sends it.
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
-        return false;
-    struct stat st, now;
-    if (::fstat(fd.get(), &st) < 0)
-        return false;
-    // Another runner may have moved or finished it while we waited.
-    if (::fstatat(dfd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
-        now.st_dev != st.st_dev)
-        return false;
-    if (from_queue && ::faccessat(dfd, (id + ".env").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return false; // completed meanwhile
     if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
         quarantine(id, "not a regular file with one link", from_queue);
-        return false;
+        return std::nullopt;
     }
-    auto head = read_header(fd.get(), path);
+    auto head = read_header(fd, path);
     if (!head) {
         quarantine(id, head.error().text, from_queue);
-        return false;
+        return std::nullopt;
     }
     auto env = parse_drop_header(*head, path);
     if (!env) {
         quarantine(id, env.error().text, from_queue);
-        return false;
+        return std::nullopt;
     }
     if (static_cast<long long>(st.st_size) != env->offset + env->size) {
         quarantine(id,
                    "file is " + std::to_string(st.st_size) + " octets, header says " +
                        std::to_string(env->offset + env->size) + " (cut short?)",
                    from_queue);
-        return false;
+        return std::nullopt;
     }
     // The front end checked every address; a drop file is still input from
     // another user, so it is checked again before any of it reaches libcurl.
@@ -154,7 +131,7 @@ bool Runner::pickup(const std::string &id, bool from_queue)
         ok = fail(EX_DATAERR, "no recipients");
     if (!ok) {
         quarantine(id, ok.error().text, from_queue);
-        return false;
+        return std::nullopt;
     }
     env->id = id;
     env->uid = st.st_uid; // the submitter is the file's owner, not what it says
@@ -184,23 +161,9 @@ bool Runner::pickup(const std::string &id, bool from_queue)
     env->rcpts = std::move(final);
     env->attempts = 0;
     env->next = 0;
-
-    if (!from_queue &&
-        ::renameat(incoming_fd_.get(), id.c_str(), queue_fd_.get(), (id + ".msg").c_str()) < 0) {
-        log_error("rename " + path + " -> " + queue_ + "/" + id + ".msg: " + std::strerror(errno));
-        return false;
-    }
-    Status st2 = save(*env);
-    if (!st2) {
-        // ID.msg without ID.env is redone by the next run's recovery scan.
-        log_error(id + ": " + st2.error().text);
-        return false;
-    }
-    if (!from_queue)
-        (void)fsync_fd(incoming_fd_.get(), incoming_);
     log_info(id + ": from=<" + env->sender + ">, size=" + std::to_string(env->size) +
              ", nrcpt=" + std::to_string(env->rcpts.size()) + " (queue active)");
-    return true;
+    return std::move(*env);
 }
 
 } // namespace postern::send

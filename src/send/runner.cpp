@@ -99,8 +99,9 @@ int Runner::run()
 {
     sweep();
     if (opt_.mode == Options::Mode::Id) {
-        pickup(opt_.id, false);
-        attempt(opt_.id, true);
+        // Started right after a submission: the message is in incoming/
+        // unless another runner got to it first.
+        process(opt_.id, true, true);
     } else {
         bool force = opt_.mode == Options::Mode::Flush;
         auto in = names_in(incoming_);
@@ -110,34 +111,107 @@ int Runner::run()
         }
         for (const auto &n : *in)
             if (valid_queue_id(n))
-                pickup(n, false);
+                process(n, true, true);
         auto q = names_in(queue_);
         if (!q) {
             log_error(q.error().text);
             return EX_TEMPFAIL;
         }
-        // Recovery: a crash between the pickup's two steps leaves ID.msg
-        // without ID.env; the drop header is still at its start.
         for (const auto &n : *q) {
-            if (n.size() != 28 || n.substr(24) != ".msg" || !valid_queue_id(n.substr(0, 24)))
+            if (n.size() != 28 || !valid_queue_id(n.substr(0, 24)))
                 continue;
-            if (!std::binary_search(q->begin(), q->end(), n.substr(0, 24) + ".env"))
-                pickup(n.substr(0, 24), true);
+            std::string id = n.substr(0, 24), ext = n.substr(24);
+            if (ext == ".msg") {
+                process(id, false, force);
+            } else if (ext == ".env" && !std::binary_search(q->begin(), q->end(), id + ".msg")) {
+                // finish() removes ID.msg before ID.env: an envelope alone
+                // is the remains of a finished message.
+                if (::unlinkat(queue_fd_.get(), n.c_str(), 0) == 0)
+                    log_info(id + ": removed the envelope of a finished message");
+            }
         }
-        q = names_in(queue_);
-        if (q)
-            for (const auto &n : *q)
-                if (n.size() == 28 && n.substr(24) == ".env" && valid_queue_id(n.substr(0, 24)))
-                    attempt(n.substr(0, 24), force);
     }
     // Reports written during the run go out in the same run.
     while (!bounces_.empty()) {
         std::string id = bounces_.front();
         bounces_.pop_front();
-        if (pickup(id, false))
-            attempt(id, true);
+        process(id, true, true);
     }
+    sync_queue();
     return status_;
+}
+
+void Runner::process(const std::string &id, bool in_incoming, bool force)
+{
+    int dfd = in_incoming ? incoming_fd_.get() : queue_fd_.get();
+    std::string name = in_incoming ? id : id + ".msg";
+    std::string path = (in_incoming ? incoming_ : queue_) + "/" + name;
+    UniqueFd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ELOOP)
+            quarantine(id, "symbolic link in the spool", !in_incoming);
+        else if (errno != ENOENT)
+            log_error("open " + path + ": " + std::strerror(errno));
+        return;
+    }
+    // The lock lives on the inode, which keeps it through the rename into
+    // queue/: the runner that picks a message up is the one that sends it,
+    // and it holds the lock until the message is finished or saved.
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+        log_debug(id + ": held by another runner, skipped");
+        return;
+    }
+    struct stat st, now_st;
+    if (::fstat(fd.get(), &st) < 0 || st.st_nlink == 0)
+        return; // finished by another runner while we opened it
+    if (::fstatat(dfd, name.c_str(), &now_st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        now_st.st_ino != st.st_ino || now_st.st_dev != st.st_dev)
+        return; // moved by another runner while we opened it
+
+    Envelope env;
+    bool fresh = in_incoming;
+    if (!in_incoming) {
+        auto text = read_file(queue_fd_.get(), id + ".env", 16u << 20, true);
+        if (!text && text.error().code != EX_NOINPUT) {
+            log_error(id + ": " + text.error().text);
+            return;
+        }
+        if (!text) {
+            // ID.msg without ID.env: picked up, but the first attempt did
+            // not finish (a crash). The drop header is still at its start.
+            fresh = true;
+        } else {
+            auto parsed = parse_envelope(*text, queue_ + "/" + id + ".env");
+            if (!parsed) {
+                quarantine(id, parsed.error().text, true);
+                return;
+            }
+            env = std::move(*parsed);
+            env.id = id;
+            if (static_cast<long long>(st.st_size) != env.offset + env.size) {
+                quarantine(id, "message file size does not match its envelope", true);
+                return;
+            }
+        }
+    }
+    if (fresh) {
+        auto loaded = load_drop(fd.get(), st, id, path, !in_incoming);
+        if (!loaded)
+            return;
+        env = std::move(*loaded);
+        // Into the private queue. No envelope is written yet: a message
+        // delivered at the first attempt never needs one, and a crash
+        // before one exists is undone by picking ID.msg up again.
+        if (in_incoming && ::renameat(incoming_fd_.get(), id.c_str(), queue_fd_.get(),
+                                      (id + ".msg").c_str()) < 0) {
+            log_error("rename " + path + " -> " + queue_ + "/" + id + ".msg: " +
+                      std::strerror(errno));
+            return;
+        }
+    } else if (!force && env.next > ::time(nullptr)) {
+        return;
+    }
+    attempt(env, fd.get());
 }
 
 Status Runner::save(const Envelope &env)
@@ -268,11 +342,7 @@ void Runner::send_relay(Envelope &env, int msg_fd)
             log_error("relay " + res.relay + ": " + o.error +
                       "; deferring the relay's other messages in this run");
         }
-        // State on disk before the next transaction: a crash now costs at
-        // most a duplicate, never a loss.
-        Status st = save(env);
-        if (!st)
-            log_error(env.id + ": " + st.error().text);
+        checkpoint(env);
     }
 }
 
@@ -296,43 +366,25 @@ void Runner::send_local(Envelope &env)
             env.error = lr.reply;
         }
         log_rcpt(env, r, "local", status);
-        Status st = save(env);
-        if (!st)
-            log_error(env.id + ": " + st.error().text);
+        checkpoint(env);
     }
 }
 
-void Runner::attempt(const std::string &id, bool force)
+void Runner::checkpoint(const Envelope &env)
 {
-    std::string msg_name = id + ".msg";
-    UniqueFd fd(::openat(queue_fd_.get(), msg_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid())
+    // State on disk before the next transaction: a crash now costs at most
+    // a duplicate, never a loss. When nothing is left to do, finish()'s
+    // removal is the state change and this write would be wasted.
+    if (!std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open))
         return;
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-        log_debug(id + ": held by another runner, skipped");
-        return;
-    }
-    struct stat st;
-    if (::fstat(fd.get(), &st) < 0 || st.st_nlink == 0)
-        return; // finished by another runner while we waited
-    auto text = read_file(queue_fd_.get(), id + ".env", 16u << 20, true);
-    if (!text)
-        return; // ENOENT: done meanwhile (or ID.msg alone: the recovery scan)
-    auto parsed = parse_envelope(*text, queue_ + "/" + id + ".env");
-    if (!parsed) {
-        quarantine(id, parsed.error().text, true);
-        return;
-    }
-    Envelope env = std::move(*parsed);
-    env.id = id;
-    time_t now = ::time(nullptr);
-    if (!force && env.next > now)
-        return;
-    if (static_cast<long long>(st.st_size) != env.offset + env.size) {
-        quarantine(id, "message file size does not match its envelope", true);
-        return;
-    }
+    Status st = save(env);
+    if (!st)
+        log_error(env.id + ": " + st.error().text);
+}
 
+void Runner::attempt(Envelope &env, int msg_fd)
+{
+    time_t now = ::time(nullptr);
     bool expired = now - env.time > cfg_.queue.lifetime;
     if (expired) {
         for (auto &r : env.rcpts) {
@@ -345,10 +397,10 @@ void Runner::attempt(const std::string &id, bool force)
         }
     } else {
         env.attempts++;
-        send_relay(env, fd.get());
+        send_relay(env, msg_fd);
         send_local(env);
     }
-    finish(env, fd.get());
+    finish(env, msg_fd);
 }
 
 void Runner::finish(Envelope &env, int msg_fd)
@@ -415,10 +467,23 @@ void Runner::finish(Envelope &env, int msg_fd)
         log_info(id + ": sender non-delivery notification: " + *nid);
         bounces_.push_back(*nid);
     }
-    ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
+    // ID.msg first: ID.env alone means "finished" to the next run, while
+    // ID.msg alone would mean "picked up, attempt again".
     ::unlinkat(queue_fd_.get(), (id + ".msg").c_str(), 0);
-    (void)fsync_fd(queue_fd_.get(), queue_);
+    ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
+    // Making the removal durable only saves a duplicate after a power
+    // failure, never a message, so one directory sync covers a batch.
+    if (++unsynced_ >= sync_batch)
+        sync_queue();
     log_info(id + ": removed");
+}
+
+void Runner::sync_queue()
+{
+    if (unsynced_ == 0)
+        return;
+    unsynced_ = 0;
+    (void)fsync_fd(queue_fd_.get(), queue_);
 }
 
 } // namespace postern::send

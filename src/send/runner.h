@@ -5,9 +5,10 @@
 // recipients over one RelaySession, local ones through postern-deliver.
 //
 // Invariants: a message is worked on only under flock on its inode
-// (incoming/ID, then queue/ID.msg: the same inode); ID.env is replaced
-// whole after every transaction, before the next one starts; a message
-// leaves the queue only after its bounce (if any) is in incoming/.
+// (incoming/ID, then queue/ID.msg: the same inode); ID.env exists only for
+// a message that has to wait (written when recipients remain open after a
+// transaction, replaced whole, never edited); a message leaves the queue
+// only after its bounce (if any) is in incoming/, ID.msg before ID.env.
 // Retry: next = now + min(max_backoff, min_backoff * 2^(attempts-1));
 // after [queue] lifetime pending recipients bounce.
 // Failure policy: one message's problem never stops the run (it is
@@ -22,7 +23,10 @@
 #include "common/unique_fd.h"
 #include "send/relay.h"
 
+#include <sys/stat.h>
+
 #include <deque>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -49,16 +53,23 @@ class Runner
     // status: 0, or EX_CONFIG when the secret could not be resolved.
     int run();
 
-    // Picks incoming/ID up (from_queue: redo it from queue/ID.msg).
-    // Returns false when there was nothing to pick up or another runner has it.
-    bool pickup(const std::string &id, bool from_queue);
-    // Attempts queue/ID; force ignores the retry time.
-    void attempt(const std::string &id, bool force);
+    // Works on one message under its lock: picks incoming/ID up (or
+    // queue/ID.msg that has no envelope yet) and attempts it, or attempts
+    // queue/ID when due (force: whatever its retry time). A message another
+    // runner holds is skipped.
+    void process(const std::string &id, bool in_incoming, bool force);
 
   private:
     Runner() = default;
     void sweep();
     void quarantine(const std::string &id, const std::string &why, bool queued);
+    // Reads and checks a drop file and expands its recipients; quarantines
+    // what cannot be used.
+    std::optional<Envelope> load_drop(int fd, const struct stat &st, const std::string &id,
+                                      const std::string &path, bool from_queue);
+    void attempt(Envelope &env, int msg_fd);
+    void checkpoint(const Envelope &env);
+    void sync_queue();
     bool ensure_relay();
     void send_relay(Envelope &env, int msg_fd);
     void send_local(Envelope &env);
@@ -77,6 +88,8 @@ class Runner
     std::string relay_down_;          // why relay recipients are deferred for the rest of the run
     int status_ = 0;                  // exit status of the run
     std::deque<std::string> bounces_; // reports injected during the run, sent before it ends
+    int unsynced_ = 0;                // removals from queue/ not yet made durable
+    static constexpr int sync_batch = 64;
 };
 
 } // namespace postern::send

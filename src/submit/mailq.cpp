@@ -14,9 +14,11 @@ void format_entry(std::string& out, const QueueEntry& q, time_t now)
     const Envelope& e = q.env;
     out += e.id + "  " + std::to_string(e.size) + " bytes  " +
            format_age(static_cast<long>(now - e.time)) + "  from <" + e.sender + ">";
-    bool incoming = q.area == "incoming";
-    if (incoming)
+    bool incoming = q.area == "incoming" || q.area == "active";
+    if (q.area == "incoming")
         out += "  (waiting for pickup)";
+    else if (q.area == "active")
+        out += "  (first delivery attempt)";
     out += "\n";
     if (!incoming) {
         out += "    attempts: " + std::to_string(e.attempts) + ", next attempt: ";
