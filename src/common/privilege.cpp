@@ -23,6 +23,8 @@ void drop_group_init()
 
 bool running_setid() { return g_setid; }
 
+gid_t drop_group_gid() { return g_drop_gid; }
+
 bool caller_is_root() { return ::getuid() == 0; }
 
 DropGroupScope::DropGroupScope()

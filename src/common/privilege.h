@@ -15,6 +15,8 @@ namespace postern {
 
 // Remembers the effective gid and switches it off. Call once, first.
 void drop_group_init();
+// The group drop_group_init() found in effect (the drop group when set-id).
+gid_t drop_group_gid();
 // True when the program runs set-id (real and effective ids differ).
 bool running_setid();
 // True when the real uid is 0.

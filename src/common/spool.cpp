@@ -25,12 +25,21 @@ namespace {
 // the same). Whatever a SIGKILL leaves, the runner sweeps.
 int g_sig_dirfd = -1;
 char g_sig_name[64];
+gid_t g_sig_gid = 0;
 
 extern "C" void on_signal(int sig)
 {
-    if (g_sig_dirfd >= 0)
+    // The drop group is off outside the spool calls; the unlink needs it.
+    if (g_sig_dirfd >= 0 && ::setegid(g_sig_gid) == 0)
         ::unlinkat(g_sig_dirfd, g_sig_name, 0);
     ::_exit(128 + sig);
+}
+
+// The drop directory is 1730: the drop group may create and rename in it
+// but not read it, so it is opened O_PATH, which the *at() calls accept.
+int open_drop_dir(const std::string& dir)
+{
+    return ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 void hex(std::string& out, unsigned long long v, int digits)
@@ -78,20 +87,21 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
     f.id_ = id;
     std::string tmp = "." + id;
     DropGroupScope group;
-    f.dirfd_ = UniqueFd(::open(f.dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    f.dirfd_ = UniqueFd(open_drop_dir(f.dir_));
     if (!f.dirfd_.valid()) {
         // Not installed yet and not set-id (a test or a container run by
         // root): create what is missing, as the install would have.
         if (errno == ENOENT && !running_setid()) {
             ::mkdir(spool.c_str(), 0755);
             if (::mkdir(f.dir_.c_str(), 01730) == 0 || errno == EEXIST)
-                f.dirfd_ = UniqueFd(::open(f.dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                f.dirfd_ = UniqueFd(open_drop_dir(f.dir_));
         }
         if (!f.dirfd_.valid())
             return fail_errno(EX_TEMPFAIL, "open spool directory", f.dir_);
     }
     std::snprintf(g_sig_name, sizeof g_sig_name, "%s", tmp.c_str());
     g_sig_dirfd = f.dirfd_.get();
+    g_sig_gid = drop_group_gid();
     for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM})
         ::signal(s, on_signal);
     f.fd_ = UniqueFd(::openat(f.dirfd_.get(), tmp.c_str(),
@@ -176,8 +186,17 @@ Status DropFile::commit(long long header_offset, long long message_size)
     committed_ = true;
     g_sig_dirfd = -1;
     // The rename is durable only once the directory is on disk too; until
-    // then a power loss could undo it, so exit 0 waits for this.
-    return fsync_fd(dirfd_.get(), dir_);
+    // then a power loss could undo it, so exit 0 waits for this. Whoever
+    // may read the directory (root, the runner's user, a test) syncs it.
+    // The drop group may not open it for reading: then the renamed file
+    // is synced again, which on Linux's journalling file systems (ext4,
+    // XFS, btrfs) commits the transaction that holds the rename.
+    UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.valid())
+        return fsync_fd(dir.get(), dir_);
+    if (errno != EACCES)
+        return fail_errno(EX_TEMPFAIL, "open", dir_);
+    return fsync_fd(fd_.get(), dir_ + "/" + id_);
 }
 
 namespace {

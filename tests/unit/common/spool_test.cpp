@@ -9,6 +9,9 @@
 
 #include <csignal>
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -143,4 +146,73 @@ TEST_CASE("io: replace_file replaces atomically and leaves no temporary")
     auto st = replace_file(dir->get(), t.path(), "a.env", ".a.env.tmp", "three\n", 0600);
     CHECK_FALSE(st);
     CHECK(*read_file(AT_FDCWD, t.file("a.env"), 100) == "two\n");
+}
+
+TEST_CASE("spool: a set-gid front end run by an ordinary user commits into a 1730 drop "
+          "directory it cannot list (DESIGN: drop directory)")
+{
+    if (::geteuid() != 0) {
+        MESSAGE("skipped: needs root to set up the drop directory and switch identities");
+        return;
+    }
+    struct passwd* nobody = ::getpwnam("nobody");
+    struct group* mail = ::getgrnam("mail");
+    struct group* nogroup = ::getgrnam("nogroup");
+    REQUIRE(nobody);
+    REQUIRE(mail);
+    REQUIRE(nogroup);
+    uid_t uid = nobody->pw_uid;
+    gid_t drop = mail->gr_gid, rgid = nogroup->gr_gid;
+    TempDir t;
+    REQUIRE(::chmod(t.path().c_str(), 0755) == 0);
+    std::string spool = t.file("spool"), incoming = spool + "/incoming";
+    REQUIRE(::mkdir(spool.c_str(), 0755) == 0);
+    REQUIRE(::mkdir(incoming.c_str(), 0700) == 0);
+    REQUIRE(::chown(incoming.c_str(), 0, drop) == 0);
+    REQUIRE(::chmod(incoming.c_str(), 01730) == 0);
+    std::string id = new_queue_id();
+
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // What the kernel does for a 2755 root:mail binary run by nobody:
+        // real ids nobody/nogroup, effective and saved gid mail.
+        if (::setgroups(0, nullptr) < 0 || ::setresgid(rgid, drop, drop) < 0 ||
+            ::setresuid(uid, uid, uid) < 0)
+            ::_exit(10);
+        drop_group_init();
+        if (::getegid() != rgid)
+            ::_exit(11); // the group must be off outside the spool calls
+        if (::opendir(incoming.c_str()) != nullptr)
+            ::_exit(12); // the drop directory must not be listable
+        auto f = DropFile::create(spool, id);
+        if (!f) {
+            std::fprintf(stderr, "%s\n", f.error().text.c_str());
+            ::_exit(13);
+        }
+        Envelope e;
+        e.sender = "nobody@example.com";
+        Recipient r;
+        r.address = "root";
+        e.rcpts = {r};
+        auto header = format_drop_header(e);
+        const std::string msg = "Subject: t\r\n\r\nhi\r\n";
+        if (!header || !f->write(*header) || !f->write(msg))
+            ::_exit(14);
+        Status st = f->commit(0, static_cast<long long>(msg.size()));
+        if (!st) {
+            std::fprintf(stderr, "%s\n", st.error().text.c_str());
+            ::_exit(15);
+        }
+        ::_exit(::getegid() == rgid ? 0 : 16);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(names_in(incoming) == std::set<std::string>{id});
+    struct stat st;
+    REQUIRE(::stat((incoming + "/" + id).c_str(), &st) == 0);
+    CHECK(st.st_uid == uid);
+    CHECK(st.st_gid == drop);
 }
