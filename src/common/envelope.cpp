@@ -33,6 +33,17 @@ struct Writer {
             put(key, v);
     }
     void put_num(const char* key, long long n) { put(key, std::to_string(n)); }
+    // Free text from outside (a relay's reply, a delivery agent's error):
+    // control bytes become spaces. Refusing it instead would leave the
+    // state unsaved and resend to recipients already served.
+    void put_text(const char* key, std::string_view v)
+    {
+        std::string s(v);
+        for (auto& ch : s)
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+                ch = ' ';
+        put_if(key, s);
+    }
 };
 
 void put_common(Writer& w, const Envelope& e)
@@ -210,13 +221,13 @@ Result<std::string> format_envelope(const Envelope& e)
     put_common(w, e);
     w.put_num("attempts", e.attempts);
     w.put_num("next", static_cast<long long>(e.next));
-    w.put_if("error", e.error);
+    w.put_text("error", e.error);
     for (const auto& r : e.rcpts) {
         std::string v = std::string(rcpt_state_name(r.state)) + " " + rcpt_kind_name(r.kind) +
                         " " + r.address;
         w.put("rcpt", v);
         w.put_if("orig", r.orig);
-        w.put_if("reply", r.reply);
+        w.put_text("reply", r.reply);
     }
     w.out += "end\n";
     if (!w.ok)

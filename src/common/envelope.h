@@ -28,8 +28,10 @@
 //   orig: root                  (optional, belongs to the rcpt above)
 //   reply: 550 5.1.1 ...        (optional, last reply for the rcpt above)
 //   end
-// Values never contain CR, LF or NUL: set() refuses them (EX_SOFTWARE,
-// a bug), so the parser stays trivial.
+// Values never contain CR, LF or NUL, so the parser stays trivial: the
+// formatters refuse them in addresses and names (EX_SOFTWARE, a bug: they
+// were checked at submission) and turn control bytes in free text (error,
+// reply) into spaces.
 
 #include "common/result.h"
 

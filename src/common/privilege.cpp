@@ -3,7 +3,13 @@
 
 #include "common/log.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
+
+#ifndef POSTERN_USER
+#define POSTERN_USER "postern"
+#endif
 
 namespace postern {
 namespace {
@@ -24,6 +30,27 @@ void drop_group_init()
 bool running_setid() { return g_setid; }
 
 gid_t drop_group_gid() { return g_drop_gid; }
+
+const char* queue_user() { return POSTERN_USER; }
+
+Status become_queue_user()
+{
+    if (::geteuid() != 0)
+        return {};
+    struct passwd* pw = ::getpwnam(POSTERN_USER);
+    if (!pw || pw->pw_uid == 0)
+        return {};
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (::initgroups(POSTERN_USER, gid) < 0 || ::setresgid(gid, gid, gid) < 0 ||
+        ::setresuid(uid, uid, uid) < 0)
+        return fail_errno(EX_OSERR, "switch to user", POSTERN_USER);
+    // Paranoia: a root that could come back would defeat the point.
+    uid_t r, e, s;
+    if (::getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid || ::setuid(0) == 0)
+        return fail(EX_OSERR, std::string("could not drop root for user ") + POSTERN_USER);
+    return {};
+}
 
 bool caller_is_root() { return ::getuid() == 0; }
 

@@ -9,6 +9,8 @@
 // by a DropGroupScope around the few system calls that create and rename
 // the drop file: no parsing code ever runs with it in effect.
 
+#include "common/result.h"
+
 #include <sys/types.h>
 
 namespace postern {
@@ -21,6 +23,16 @@ gid_t drop_group_gid();
 bool running_setid();
 // True when the real uid is 0.
 bool caller_is_root();
+
+// The queue runner's identity (SPEC, Privileges: "It runs as its own
+// user, the only identity that can read the password file"). Started as
+// root (root's cron mail, sendmail -q or --check by root), postern-send
+// becomes this user for good before it reads anything, so that root and
+// the systemd service share one queue and one secret. Where the user does
+// not exist (a container, a test machine) it stays root. Errors:
+// EX_OSERR when the switch fails halfway (never continue as root then).
+const char* queue_user();
+Status become_queue_user();
 
 // Effective gid = the drop group while alive.
 class DropGroupScope {

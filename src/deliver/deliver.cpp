@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,41 @@ Status append_mbox(const Job& job, int fd, MboxLock& lock, const std::string& pa
     return app->commit();
 }
 
+// True when every directory on the way to dir is a real directory owned
+// by root that no one else may change (the last one, the mailbox
+// directory, may be group-writable, as /var/mail is 2775 root:mail).
+// Only then may root open or create a mailbox in it: a symbolic link or a
+// user's directory anywhere on the path (mailbox = %h/Mail/inbox with
+// ~/Mail pointing at /etc/cron.d) would let root write where the user
+// chose. Checked with lstat, component by component, without following.
+bool root_may_open_in(const std::string& dir)
+{
+    if (dir.empty() || dir[0] != '/')
+        return false;
+    std::string path;
+    size_t pos = 1;
+    for (;;) {
+        size_t slash = dir.find('/', pos);
+        std::string part = dir.substr(pos, slash == std::string::npos ? std::string::npos
+                                                                       : slash - pos);
+        bool last = slash == std::string::npos || dir.find_first_not_of('/', slash) ==
+                                                      std::string::npos;
+        if (!part.empty()) {
+            path += "/" + part;
+            struct stat st;
+            if (::lstat(path.c_str(), &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+                return false;
+            bool others_write = (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX);
+            bool group_write = (st.st_mode & S_IWGRP) && !(st.st_mode & S_ISVTX);
+            if (others_write || (group_write && !last))
+                return false;
+        }
+        if (last)
+            return true;
+        pos = slash + 1;
+    }
+}
+
 Status deliver_user(const Job& job, const std::string& name)
 {
     Result<User> u = find_user(name);
@@ -100,6 +136,16 @@ Status deliver_user(const Job& job, const std::string& name)
     }
 
     MailboxGroup grp = mailbox_group(job.cfg.local.mail_group, *u);
+    if (root) {
+        std::string dir = mp->path.substr(0, mp->path.rfind('/'));
+        if (!root_may_open_in(dir.empty() ? "/" : dir)) {
+            // Not a system mail spool: the user's own rights must do.
+            Status st = become(u->uid, grp.gid);
+            if (!st)
+                return st;
+            root = false;
+        }
+    }
     OpenRules rules;
     rules.owner = u->uid;
     rules.may_create = root || u->uid == ::geteuid();

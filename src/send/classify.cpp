@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 #include "send/classify.h"
 
+#include <cctype>
+
 #include <curl/curl.h>
 
 namespace postern::send
@@ -74,6 +76,17 @@ bool is_policy_reply(int code, std::string_view text)
     return code >= 500 && enhanced_status(text).rfind("5.7.", 0) == 0;
 }
 
+bool is_relay_denied(std::string_view text)
+{
+    std::string l(text);
+    for (auto& ch : l)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return l.find("relay") != std::string::npos &&
+           (l.find("denied") != std::string::npos || l.find("not permitted") != std::string::npos ||
+            l.find("unable to relay") != std::string::npos ||
+            l.find("not allowed") != std::string::npos);
+}
+
 Verdict classify_reply(Stage stage, int code, std::string_view text)
 {
     if (code >= 200 && code < 300)
@@ -82,9 +95,12 @@ Verdict classify_reply(Stage stage, int code, std::string_view text)
         return Verdict::Deferred;
     switch (stage) {
     case Stage::Rcpt:
-        // A recipient refused for auth or relaying reasons is our setup
-        // (unauthenticated, wrong account), not the address.
-        return (code == 530 || code == 535) ? Verdict::Deferred : Verdict::Bounced;
+        // A recipient refused for auth or relaying reasons ("554 5.7.1
+        // Relay access denied", "550 5.7.54 Unable to relay") is our setup
+        // (unauthenticated, wrong account), not the address: SPEC keeps
+        // such mail queued. Postfix and Exchange say it at RCPT.
+        return is_policy_reply(code, text) || is_relay_denied(text) ? Verdict::Deferred
+                                                                    : Verdict::Bounced;
     case Stage::Mail:
     case Stage::Data:
     case Stage::Final:
@@ -153,13 +169,19 @@ Outcome decide(const Exchange &x, size_t n)
             data_text = "timed out waiting for the relay (" + data_text + ")";
     }
 
-    bool any_rcpt_reply = false;
+    bool any_rcpt_reply = false, rcpt_policy = false;
     for (size_t i = 0; i < n; ++i) {
         const Reply *r = i < x.rcpt.size() ? &x.rcpt[i] : nullptr;
         if (r && r->code != 0 && (r->code < 200 || r->code >= 300)) {
             o.rcpts[i] = classify_reply(Stage::Rcpt, r->code, r->text);
             o.replies[i] = r->text;
             any_rcpt_reply = true;
+            if (r->code >= 500 && o.rcpts[i] == Verdict::Deferred) {
+                o.relay_problem = rcpt_policy = true;
+                o.replies[i] += " (configuration problem: the relay will not relay for this "
+                                "account)";
+                o.error = o.replies[i];
+            }
         } else if (r && r->code != 0) {
             o.rcpts[i] = data_verdict;
             o.replies[i] = data_text;
@@ -169,7 +191,7 @@ Outcome decide(const Exchange &x, size_t n)
             o.replies[i] = data_text;
         }
     }
-    if (!any_rcpt_reply || data_verdict != Verdict::Sent)
+    if ((!any_rcpt_reply || data_verdict != Verdict::Sent) && !rcpt_policy)
         o.error = data_text;
     return o;
 }

@@ -54,6 +54,10 @@ struct Outcome {
     std::string error;                // message-level text ("" when every rcpt got its own)
 };
 
+// True for reply texts that say the relay will not relay for us
+// ("Relay access denied", "Unable to relay", "relaying not permitted").
+bool is_relay_denied(std::string_view text);
+
 // Verdict for one reply at a stage (code 0 = no reply: deferred).
 Verdict classify_reply(Stage stage, int code, std::string_view text);
 // True for the auth/policy replies that mean "our configuration", never the

@@ -20,7 +20,12 @@ LocalResult map_deliver_status(int status, const std::string &last_line)
     if (status == 0) {
         r.verdict = Verdict::Sent;
         r.reply = "delivered to mailbox";
-    } else if (status == EX_TEMPFAIL || status == EX_OSERR || status >= 128) {
+    } else if (status == EX_TEMPFAIL || status == EX_OSERR || status == EX_OSFILE ||
+               status == EX_CANTCREAT || status == EX_IOERR || status == EX_NOPERM ||
+               status == EX_CONFIG || status >= 128) {
+        // Our side's trouble (a lock, a full disk, a broken config, a
+        // missing command_user) is fixed by an admin, not by the sender:
+        // retry, as Postfix's sys_exits table does for these codes.
         r.verdict = Verdict::Deferred;
         r.reply = last_line.empty()
                       ? "local delivery failed temporarily (status " + std::to_string(status) + ")"
@@ -52,8 +57,7 @@ LocalResult deliver_local(const Recipient &rc, const std::string &sender, const 
         argv.push_back(rc.address);
     } else if (rc.kind == RcptKind::Command) {
         argv.push_back("--command");
-        argv.push_back(rc.address.size() > 1 && rc.address[0] == '|' ? rc.address.substr(1)
-                                                                     : rc.address);
+        argv.push_back(rc.address);
     } else {
         argv.push_back("--");
         argv.push_back(rc.address);

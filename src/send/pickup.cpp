@@ -139,6 +139,14 @@ std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const s
     std::vector<Recipient> final;
     for (const auto &r : env->rcpts) {
         auto exp = expand_recipient(r.address, aliases_, cfg_);
+        if (!exp && (exp.error().code == EX_CONFIG || is_temporary(exp.error()))) {
+            // A broken aliases setup (an unreadable :include:, a command in
+            // an untrusted file) is the admin's to fix, not the sender's:
+            // the message waits where it is and every run says why.
+            log_error(id + ": recipient " + r.address + " not expanded, message kept: " +
+                      exp.error().text);
+            return std::nullopt;
+        }
         if (!exp) {
             Recipient b;
             b.state = RcptState::Bounced;

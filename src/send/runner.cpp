@@ -385,7 +385,9 @@ void Runner::checkpoint(const Envelope &env)
 void Runner::attempt(Envelope &env, int msg_fd)
 {
     time_t now = ::time(nullptr);
-    bool expired = now - env.time > cfg_.queue.lifetime;
+    // Never before a first attempt: a box without a real-time clock may
+    // submit with a wrong time before NTP has set it.
+    bool expired = env.attempts > 0 && now - env.time > cfg_.queue.lifetime;
     if (expired) {
         for (auto &r : env.rcpts) {
             if (!is_open(r))

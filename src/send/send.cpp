@@ -68,6 +68,9 @@ Result<int> run(int argc, char **argv)
     auto opt = parse_options(argc, argv);
     if (!opt)
         return opt.error();
+    Status who = become_queue_user();
+    if (!who)
+        return who.error();
     // DropFile (bounce reports) switches to the drop group around its
     // calls; the runner has no set-id bit, so this only records that.
     drop_group_init();
@@ -87,8 +90,7 @@ Result<int> run(int argc, char **argv)
     auto cfg = load_config(path);
     if (!cfg)
         return cfg.error();
-    if (cfg->log.target == LogTarget::Stderr)
-        log_set_stderr(true);
+    log_configure(cfg->log);
     if (cfg->log.debug || opt->verbose)
         log_set_debug(true);
     if (opt->mode == Options::Mode::Check)

@@ -119,3 +119,17 @@ TEST_CASE("envelope: a truncated or foreign file is refused, never half-read")
     CHECK_FALSE(parse_drop_header("POSTERN-DROP 1\nsize: 1\nrcpt: a\n", "x")); // no blank line
     CHECK_FALSE(parse_drop_header("POSTERN-DROP 1\nrcpt: a\n\n", "x"));        // no size
 }
+
+TEST_CASE("envelope: a relay reply with control bytes is saved as one line (review: a bare CR "
+          "in a 451 once blocked the state update)")
+{
+    Envelope e = sample();
+    e.rcpts[0].reply = std::string("451 4.7.1 grey\rlisted\0x", 23);
+    e.error = "lost\r\nconnection";
+    auto text = format_envelope(e);
+    REQUIRE(text);
+    auto back = parse_envelope(*text, "x");
+    REQUIRE(back);
+    CHECK(back->rcpts[0].reply == std::string("451 4.7.1 grey listed x"));
+    CHECK(back->error == "lost  connection");
+}
