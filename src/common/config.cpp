@@ -299,6 +299,24 @@ std::string Config::where(const std::string& section_key) const
     return path + ":" + std::to_string(it->second);
 }
 
+const std::vector<std::string>& known_config_keys()
+{
+    // Keep in step with set_key() above.
+    static const std::vector<std::string> keys = {
+        "relay.host", "relay.port", "relay.tls", "relay.tls_verify", "relay.tls_pin",
+        "relay.ca_file", "relay.client_cert", "relay.client_key", "relay.user",
+        "relay.password", "relay.password_file", "relay.password_command", "relay.auth",
+        "relay.timeout", "relay.data_timeout",
+        "sender.from", "sender.rewrite_from", "sender.domain",
+        "local.domains", "local.aliases", "local.mailbox", "local.mail_group",
+        "local.lock_timeout", "local.command_user", "local.command_timeout",
+        "queue.dir", "queue.lifetime", "queue.max_size", "queue.min_backoff",
+        "queue.max_backoff",
+        "log.target", "log.debug",
+    };
+    return keys;
+}
+
 const char* default_config_path() { return POSTERN_CONFIG_PATH; }
 
 Result<Config> load_config(const std::string& path)

@@ -88,6 +88,11 @@ struct Config {
     std::string where(const std::string& section_key) const;
 };
 
+// Every "section.key" the loader takes, in the order of postern.conf(5)
+// and etc/postern.conf (tests check both against this list, and a unit
+// test checks that load_config knows exactly these).
+const std::vector<std::string>& known_config_keys();
+
 // The default path, /etc/postern.conf (the build may change it).
 const char* default_config_path();
 

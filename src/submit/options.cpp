@@ -2,6 +2,7 @@
 #include "submit/options.h"
 
 #include "common/address.h"
+#include "common/config.h"
 
 #include <sysexits.h>
 
@@ -155,6 +156,31 @@ Status apply_long(SubmitOptions& o, const std::vector<std::string>& argv, size_t
         if (i + 1 >= argv.size())
             return usage(o.program, "option --send requires an argument");
         o.check_send = argv[++i];
+    } else if (a == "--status") {
+        o.mode = Mode::Status;
+    } else if (a == "--json") {
+        o.status_json = true;
+    } else if (a == "--warn" || a == "--crit") {
+        if (i + 1 >= argv.size())
+            return usage(o.program, "option " + a + " requires an argument");
+        long age = parse_duration(argv[++i]);
+        if (age < 0)
+            return usage(o.program, "invalid " + a + " value '" + printable(argv[i]) +
+                                        "' (an age such as 3600, 30m, 2h or 1d)");
+        (a == "--warn" ? o.warn_age : o.crit_age) = age;
+    } else if (a == "--import") {
+        if (i + 1 >= argv.size())
+            return usage(o.program, "option --import requires an argument");
+        o.mode = Mode::Import;
+        o.import_file = argv[++i];
+    } else if (a == "--format") {
+        if (i + 1 >= argv.size())
+            return usage(o.program, "option --format requires an argument");
+        o.import_format = to_lower(argv[++i]);
+        if (o.import_format != "ssmtp" && o.import_format != "msmtp" &&
+            o.import_format != "dma" && o.import_format != "nullmailer")
+            return usage(o.program, "invalid --format value '" + printable(argv[i]) +
+                                        "' (ssmtp, msmtp, dma or nullmailer)");
     } else {
         return usage(o.program, "unknown option " + printable(a));
     }
@@ -168,7 +194,9 @@ std::string usage_text(const std::string& program)
     return "usage: " + program +
            " [-t] [-i] [-f sender] [-F name] [-odb|-odi|-odq] [-B 7BIT|8BITMIME] [-N dsn]"
            " [-R hdrs|full] [-V envid] [-C config] [-v] [--] recipient...\n"
-           "       " + program + " -bp | -bs | -bi | -bv address... | -q";
+           "       " + program + " -bp | -bs | -bi | -bv address... | -q\n"
+           "       postern --check [--send address] | --status [--json] [--warn age] [--crit age]\n"
+           "       postern --import file [--format ssmtp|msmtp|dma|nullmailer]";
 }
 
 Result<SubmitOptions> parse_args(const std::vector<std::string>& argv)
@@ -228,6 +256,12 @@ Result<SubmitOptions> parse_args(const std::vector<std::string>& argv)
     }
     for (; i < argv.size(); ++i)
         o.recipients.push_back(argv[i]);
+    if (o.mode != Mode::Status && (o.status_json || o.warn_age >= 0 || o.crit_age >= 0))
+        return usage(o.program, "--json, --warn and --crit go with --status");
+    if (o.mode != Mode::Import && !o.import_format.empty())
+        return usage(o.program, "--format goes with --import");
+    if ((o.mode == Mode::Status || o.mode == Mode::Import) && !o.recipients.empty())
+        return usage(o.program, "unexpected argument '" + printable(o.recipients[0]) + "'");
     return o;
 }
 

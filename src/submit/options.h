@@ -8,8 +8,8 @@
 // argument may be attached ("-fuser") or the next word ("-f user").
 // -q is the exception: only an attached argument is taken ("-q", "-q1h").
 // The mode comes from argv[0]'s base name (mailq -> -bp, newaliases ->
-// -bi). Long options (--check, --send, --version) are known only to the
-// name "postern". parse_args() is pure: privilege checks (-C, -v, -q from
+// -bi). Long options (--check, --send, --version, --status, --json, --warn,
+// --crit, --import, --format) are known only to the name "postern". parse_args() is pure: privilege checks (-C, -v, -q from
 // non-root callers) happen in submit.cpp, which knows who is calling.
 
 #include "common/result.h"
@@ -19,7 +19,7 @@
 
 namespace postern::submit {
 
-enum class Mode { Send, Queue, Smtp, Aliases, Verify, Flush, Check, Version };
+enum class Mode { Send, Queue, Smtp, Aliases, Verify, Flush, Check, Version, Status, Import };
 enum class Delivery { Background, Interactive, Queue }; // -odb, -odi, -odq
 
 struct SubmitOptions {
@@ -39,6 +39,11 @@ struct SubmitOptions {
     std::string envid;       // -V
     std::string body;        // -B, lower case: "7bit" or "8bitmime"
     std::string check_send;  // --check --send ADDR
+    bool status_json = false; // --status --json
+    long warn_age = -1;       // --status --warn AGE (seconds); -1: not given
+    long crit_age = -1;       // --status --crit AGE
+    std::string import_file;   // --import FILE
+    std::string import_format; // --format ssmtp|msmtp|dma|nullmailer; empty: guess
     std::vector<std::string> recipients;
     std::vector<std::string> ignored_o; // unknown -o options, logged at debug
 };

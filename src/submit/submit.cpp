@@ -7,11 +7,13 @@
 #include "common/log.h"
 #include "common/privilege.h"
 #include "submit/address_list.h"
+#include "submit/import.h"
 #include "submit/kick.h"
 #include "submit/mailq.h"
 #include "submit/message.h"
 #include "submit/options.h"
 #include "submit/smtp_session.h"
+#include "submit/status.h"
 #include "submit/verify.h"
 
 #include <sysexits.h>
@@ -42,6 +44,9 @@ Status check_privilege(const SubmitOptions& o)
         return fail(EX_NOPERM, "-q is allowed only for root (postern runs set-group-ID)");
     if (o.mode == Mode::Check)
         return fail(EX_NOPERM, "--check is allowed only for root (postern runs set-group-ID)");
+    if (o.mode == Mode::Import)
+        return fail(EX_NOPERM, "--import is allowed only for root (postern runs set-group-ID "
+                               "and would read any file)");
     return {};
 }
 
@@ -205,8 +210,17 @@ Result<int> run(int argc, char** argv)
         return 0;
     }
     Status st = check_privilege(o);
+    if (o.mode == Mode::Status) {
+        // Monitoring wants 0-3 whatever goes wrong: errors are UNKNOWN.
+        if (!st)
+            return status_unknown(st.error().text, o.status_json);
+        return run_status(o.config_path.empty() ? default_config_path() : o.config_path,
+                          Thresholds{o.warn_age, o.crit_age}, o.status_json);
+    }
     if (!st)
         return st.error();
+    if (o.mode == Mode::Import)
+        return run_import(o.import_file, o.import_format);
     if (o.verbose) {
         log_set_stderr(true);
         log_set_debug(true);

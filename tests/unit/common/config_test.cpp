@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 using namespace postern;
 using postern::test::TempDir;
 
@@ -92,4 +94,30 @@ TEST_CASE("config: durations and sizes")
     CHECK(parse_size("10M") == 10 << 20);
     CHECK(parse_size("1k") == 1024);
     CHECK(parse_size("-1") == -1);
+}
+
+TEST_CASE("config: known_config_keys() is exactly what the loader takes")
+{
+    // Each listed key with a value no key accepts must fail as a bad value
+    // (or load), never as an unknown key; a made-up key in each section
+    // must fail as unknown. The list is what the docs are checked against.
+    TempDir t;
+    std::set<std::string> sections;
+    for (const auto& k : known_config_keys()) {
+        auto dot = k.find('.');
+        std::string sec = k.substr(0, dot), key = k.substr(dot + 1);
+        sections.insert(sec);
+        auto p = t.write("k.conf", "[" + sec + "]\n" + key + " = !bogus!\n");
+        auto c = load_config(p);
+        if (!c)
+            CHECK_MESSAGE(c.error().text.find("unknown") == std::string::npos, k, ": ",
+                          c.error().text);
+    }
+    CHECK(sections == std::set<std::string>{"relay", "sender", "local", "queue", "log"});
+    for (const auto& sec : sections) {
+        auto p = t.write("u.conf", "[" + sec + "]\nnot_a_key = 1\n");
+        auto c = load_config(p);
+        REQUIRE_FALSE(c);
+        CHECK(c.error().text.find("unknown key") != std::string::npos);
+    }
 }

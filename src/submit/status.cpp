@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: ISC
+#include "submit/status.h"
+
+#include "common/config.h"
+#include "common/io.h"
+#include "submit/mailq.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace postern::submit {
+namespace {
+
+std::string json_string(const std::string& s)
+{
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_number(long n) { return n < 0 ? "null" : std::to_string(n); }
+
+// Nagios performance data: label=value[unit];warn;crit;min.
+std::string perfdata(const QueueStatus& st, const Thresholds& t)
+{
+    auto opt = [](long n) { return n < 0 ? std::string() : std::to_string(n); };
+    return "messages=" + std::to_string(st.messages) + " oldest=" +
+           std::to_string(st.oldest < 0 ? 0 : st.oldest) + "s;" + opt(t.warn) + ";" +
+           opt(t.crit) + ";0 failed=" + std::to_string(st.failed) + ";;0;0 deferred=" +
+           std::to_string(st.deferred);
+}
+
+void print(const std::string& text)
+{
+    // Monitoring reads stdout; if it is gone there is nobody to tell.
+    (void)write_all(STDOUT_FILENO, text, "standard output");
+}
+
+} // namespace
+
+const char* health_name(Health h)
+{
+    switch (h) {
+    case Health::Ok:
+        return "OK";
+    case Health::Warning:
+        return "WARNING";
+    case Health::Critical:
+        return "CRITICAL";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+QueueStatus summarize(const std::vector<QueueEntry>& entries, time_t now)
+{
+    QueueStatus st;
+    for (const auto& q : entries) {
+        if (q.area == "failed") {
+            ++st.failed;
+            continue;
+        }
+        ++st.messages;
+        if (q.area == "incoming")
+            ++st.incoming;
+        else
+            ++st.queued;
+        if (q.area == "queue" && q.env.attempts > 0)
+            ++st.deferred;
+        // An entry whose envelope could not be read has no time; it is
+        // counted but cannot say how old it is.
+        if (q.env.time > 0) {
+            long age = now > q.env.time ? static_cast<long>(now - q.env.time) : 0;
+            if (age > st.oldest)
+                st.oldest = age;
+        }
+    }
+    return st;
+}
+
+Verdict judge(const QueueStatus& st, const Thresholds& t)
+{
+    Verdict v;
+    auto raise = [&](Health h, std::string why) {
+        if (static_cast<int>(h) > static_cast<int>(v.health))
+            v.health = h;
+        v.reasons.push_back(std::move(why));
+    };
+    if (st.failed > 0)
+        raise(Health::Critical, std::to_string(st.failed) + " failed");
+    if (st.oldest >= 0 && t.crit >= 0 && st.oldest >= t.crit)
+        raise(Health::Critical, "oldest " + format_age(st.oldest) + " >= " + format_age(t.crit));
+    else if (st.oldest >= 0 && t.warn >= 0 && st.oldest >= t.warn)
+        raise(Health::Warning, "oldest " + format_age(st.oldest) + " >= " + format_age(t.warn));
+    return v;
+}
+
+std::string format_status(const QueueStatus& st, const Verdict& v, const Thresholds& t)
+{
+    std::string out = std::string("postern queue ") + health_name(v.health) + ": " +
+                      std::to_string(st.messages) + (st.messages == 1 ? " message" : " messages");
+    if (st.oldest >= 0)
+        out += ", oldest " + format_age(st.oldest);
+    out += ", " + std::to_string(st.failed) + " failed, " + std::to_string(st.deferred) +
+           " deferred";
+    if (!v.reasons.empty()) {
+        out += " (";
+        for (size_t i = 0; i < v.reasons.size(); ++i)
+            out += (i ? "; " : "") + v.reasons[i];
+        out += ")";
+    }
+    return out + " | " + perfdata(st, t) + "\n";
+}
+
+std::string format_status_json(const QueueStatus& st, const Verdict& v, const Thresholds& t)
+{
+    std::string reasons = "[";
+    for (size_t i = 0; i < v.reasons.size(); ++i)
+        reasons += (i ? "," : "") + json_string(v.reasons[i]);
+    reasons += "]";
+    return "{\"status\":" + json_string(health_name(v.health)) +
+           ",\"exit\":" + std::to_string(static_cast<int>(v.health)) +
+           ",\"messages\":" + std::to_string(st.messages) +
+           ",\"incoming\":" + std::to_string(st.incoming) +
+           ",\"queued\":" + std::to_string(st.queued) +
+           ",\"oldest_seconds\":" + json_number(st.oldest) +
+           ",\"failed\":" + std::to_string(st.failed) +
+           ",\"deferred\":" + std::to_string(st.deferred) + ",\"warn_seconds\":" +
+           json_number(t.warn) + ",\"crit_seconds\":" + json_number(t.crit) +
+           ",\"reasons\":" + reasons + "}\n";
+}
+
+std::string format_unknown(const std::string& why, bool json)
+{
+    if (json)
+        return "{\"status\":\"UNKNOWN\",\"exit\":3,\"error\":" + json_string(why) + "}\n";
+    return "postern queue UNKNOWN: " + why + "\n";
+}
+
+int status_unknown(const std::string& why, bool json)
+{
+    print(format_unknown(why, json));
+    return static_cast<int>(Health::Unknown);
+}
+
+int run_status(const std::string& config_path, const Thresholds& t, bool json)
+{
+    auto cfg = load_config(config_path);
+    if (!cfg)
+        return status_unknown(cfg.error().text, json);
+    // list_queue() takes a missing area for an empty one; a missing spool
+    // means a broken install, which an empty queue must not hide.
+    struct stat sb;
+    if (::stat(cfg->queue.dir.c_str(), &sb) < 0)
+        return status_unknown(fail_errno(EX_TEMPFAIL, "spool", cfg->queue.dir).text, json);
+    auto entries = list_queue(cfg->queue.dir);
+    if (!entries)
+        return status_unknown(entries.error().text, json);
+    QueueStatus st = summarize(*entries, ::time(nullptr));
+    Verdict v = judge(st, t);
+    print(json ? format_status_json(st, v, t) : format_status(st, v, t));
+    return static_cast<int>(v.health);
+}
+
+} // namespace postern::submit

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: ISC
+// postern --status: counts, Nagios verdicts and output (SPEC "The spool":
+// "a machine-readable status (queue size, oldest age, failed count)").
+#include "submit/status.h"
+
+#include <doctest/doctest.h>
+
+using namespace postern;
+using namespace postern::submit;
+
+namespace {
+
+QueueEntry entry(const char* area, time_t time, int attempts = 0)
+{
+    QueueEntry q;
+    q.area = area;
+    q.env.time = time;
+    q.env.attempts = attempts;
+    return q;
+}
+
+} // namespace
+
+TEST_CASE("summarize counts areas, deferred and the oldest age")
+{
+    const time_t now = 1'000'000;
+    std::vector<QueueEntry> e = {
+        entry("incoming", now - 10),
+        entry("queue", now - 7200, 2), // deferred: attempted, waiting
+        entry("queue", now - 60, 0),   // picked up, not attempted yet
+        entry("failed", now - 999999), // failed: not part of the age
+        entry("queue", 0, 1),          // unreadable envelope: no time
+    };
+    QueueStatus st = summarize(e, now);
+    CHECK(st.messages == 4);
+    CHECK(st.incoming == 1);
+    CHECK(st.queued == 3);
+    CHECK(st.failed == 1);
+    CHECK(st.deferred == 2);
+    CHECK(st.oldest == 7200);
+
+    SUBCASE("an empty queue has no oldest age")
+    {
+        QueueStatus empty = summarize({}, now);
+        CHECK(empty.messages == 0);
+        CHECK(empty.oldest == -1);
+    }
+    SUBCASE("a time in the future counts as age 0")
+    {
+        QueueStatus f = summarize({entry("incoming", now + 50)}, now);
+        CHECK(f.oldest == 0);
+    }
+}
+
+TEST_CASE("judge: Nagios verdicts")
+{
+    struct Case {
+        const char* label;
+        long oldest, failed, warn, crit;
+        Health want;
+    };
+    const Case cases[] = {
+        {"no thresholds, nothing failed: OK", 999999, 0, -1, -1, Health::Ok},
+        {"below warn: OK", 59, 0, 60, 120, Health::Ok},
+        {"oldest == warn: WARNING", 60, 0, 60, 120, Health::Warning},
+        {"oldest == crit: CRITICAL", 120, 0, 60, 120, Health::Critical},
+        {"crit only", 500, 0, -1, 120, Health::Critical},
+        {"a failed message is CRITICAL whatever the age", 1, 1, 60, 120, Health::Critical},
+        {"empty queue never warns on age", -1, 0, 0, 0, Health::Ok},
+    };
+    for (const auto& c : cases) {
+        SUBCASE(c.label)
+        {
+            QueueStatus st;
+            st.oldest = c.oldest;
+            st.failed = c.failed;
+            st.messages = c.oldest >= 0 ? 1 : 0;
+            Verdict v = judge(st, Thresholds{c.warn, c.crit});
+            CHECK(v.health == c.want);
+            CHECK(v.reasons.empty() == (c.want == Health::Ok));
+        }
+    }
+}
+
+TEST_CASE("the one-line report and the JSON object")
+{
+    QueueStatus st;
+    st.messages = 3;
+    st.queued = 2;
+    st.incoming = 1;
+    st.oldest = 7200;
+    st.failed = 1;
+    st.deferred = 2;
+    Thresholds t{3600, 86400};
+    Verdict v = judge(st, t);
+    REQUIRE(v.health == Health::Critical);
+    CHECK(format_status(st, v, t) ==
+          "postern queue CRITICAL: 3 messages, oldest 2h, 1 failed, 2 deferred (1 failed; oldest "
+          "2h >= 1h) | messages=3 oldest=7200s;3600;86400;0 failed=1;;0;0 deferred=2\n");
+    CHECK(format_status_json(st, v, t) ==
+          "{\"status\":\"CRITICAL\",\"exit\":2,\"messages\":3,\"incoming\":1,\"queued\":2,"
+          "\"oldest_seconds\":7200,\"failed\":1,\"deferred\":2,\"warn_seconds\":3600,"
+          "\"crit_seconds\":86400,\"reasons\":[\"1 failed\",\"oldest 2h >= 1h\"]}\n");
+
+    QueueStatus empty;
+    Verdict ok = judge(empty, Thresholds{});
+    CHECK(format_status(empty, ok, Thresholds{}) ==
+          "postern queue OK: 0 messages, 0 failed, 0 deferred | messages=0 oldest=0s;;;0 "
+          "failed=0;;0;0 deferred=0\n");
+}
+
+TEST_CASE("UNKNOWN names the reason, JSON-escaped")
+{
+    CHECK(format_unknown("cannot read /x: permission denied", false) ==
+          "postern queue UNKNOWN: cannot read /x: permission denied\n");
+    CHECK(format_unknown("a \"b\"\\\n", true) ==
+          "{\"status\":\"UNKNOWN\",\"exit\":3,\"error\":\"a \\\"b\\\"\\\\\\u000a\"}\n");
+}
