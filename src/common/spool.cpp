@@ -199,10 +199,7 @@ Status DropFile::commit(long long header_offset, long long message_size)
     return fsync_fd(fd_.get(), dir_ + "/" + id_);
 }
 
-namespace {
-
-// Lists the names in dir; EX_NOPERM when we may not read it.
-Result<std::vector<std::string>> list_names(const std::string& dir)
+Result<std::vector<std::string>> list_dir(const std::string& dir)
 {
     std::vector<std::string> names;
     DIR* d = ::opendir(dir.c_str());
@@ -221,29 +218,32 @@ Result<std::vector<std::string>> list_names(const std::string& dir)
     return names;
 }
 
-// Reads at most the envelope part of a file (the drop header ends at the
-// first empty line, an .env file is read whole).
-Result<std::string> read_head(const std::string& path, size_t limit)
+Result<std::string> read_drop_header(int fd, const std::string& what)
 {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (!fd.valid())
-        return fail_errno(EX_TEMPFAIL, "open", path);
+    constexpr size_t max_header = 4u << 20;
     std::string out;
     char buf[8192];
-    while (out.size() < limit) {
-        auto n = read_some(fd.get(), buf, sizeof buf, path);
-        if (!n)
-            return n.error();
-        if (*n == 0)
+    off_t at = 0;
+    while (out.size() < max_header) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail_errno(EX_TEMPFAIL, "read", what);
+        if (n == 0)
             break;
-        out.append(buf, *n);
-        if (out.find("\n\n") != std::string::npos)
-            break;
+        size_t old = out.size();
+        out.append(buf, static_cast<size_t>(n));
+        at += n;
+        // Only the header region is wanted: stop at its empty line.
+        size_t end = out.find("\n\n", old > 0 ? old - 1 : 0);
+        if (end != std::string::npos) {
+            out.resize(end + 2);
+            return out;
+        }
     }
-    return out;
+    return fail(EX_DATAERR, what + ": drop header not terminated");
 }
-
-} // namespace
 
 Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
 {
@@ -254,7 +254,7 @@ Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
     };
     for (const Area& a : {Area{"incoming", incoming_dir(spool)}, Area{"queue", queue_dir(spool)},
                           Area{"failed", failed_dir(spool)}}) {
-        auto names = list_names(a.dir);
+        auto names = list_dir(a.dir);
         if (!names)
             return names.error();
         bool incoming = std::string_view(a.name) == "incoming";
@@ -277,14 +277,23 @@ Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
             if (use_msg && !incoming && q.area == "queue")
                 q.area = "active";
             std::string path = a.dir + "/" + n;
-            auto text = read_head(path, use_env ? (16u << 20) : (4u << 20));
+            Result<std::string> text = std::string();
+            if (use_env) {
+                text = read_file(AT_FDCWD, path, 16u << 20, true);
+            } else {
+                UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+                text = fd.valid() ? read_drop_header(fd.get(), path)
+                       : errno == ENOENT
+                           ? Result<std::string>(fail(EX_NOINPUT, path + ": gone"))
+                           : Result<std::string>(fail_errno(EX_TEMPFAIL, "open", path));
+            }
             if (text) {
                 auto env = use_env ? parse_envelope(*text, path) : parse_drop_header(*text, path);
                 if (env)
                     q.env = std::move(*env);
                 else
                     q.env.error = env.error().text;
-            } else if (text.error().code == EX_TEMPFAIL && errno == ENOENT) {
+            } else if (text.error().code == EX_NOINPUT) {
                 continue; // finished while we looked
             } else {
                 q.env.error = text.error().text;

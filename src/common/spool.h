@@ -73,6 +73,14 @@ class DropFile {
     bool committed_ = false;
 };
 
+// The sorted names in dir (with . and ..); a missing dir is empty.
+// Errors: EX_NOPERM when we may not read it, EX_TEMPFAIL otherwise.
+Result<std::vector<std::string>> list_dir(const std::string& dir);
+
+// The drop header at the start of fd, up to and including its empty line
+// (at most 4 MiB). Errors: EX_TEMPFAIL (read), EX_DATAERR (unterminated).
+Result<std::string> read_drop_header(int fd, const std::string& what);
+
 struct QueueEntry {
     // "incoming" (not yet picked up), "active" (picked up, first attempt
     // under way or interrupted: no envelope yet), "queue", "failed"

@@ -51,14 +51,6 @@ std::string header_part(const std::string &msg)
 
 } // namespace
 
-std::string rfc5322_date(time_t t)
-{
-    struct tm tm;
-    ::localtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
-    return buf;
-}
 
 std::string format_bounce(const BounceInfo &in, const Envelope &env, const std::string &original,
                           bool original_complete)

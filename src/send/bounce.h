@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/envelope.h"
 #include "common/result.h"
+#include "common/text.h"
 
 #include <ctime>
 #include <string>
@@ -37,8 +38,6 @@ struct BounceInfo {
 std::string format_bounce(const BounceInfo &info, const Envelope &env, const std::string &original,
                           bool original_complete);
 
-// RFC 5322 date ("Tue, 12 Nov 2024 10:00:00 +0000").
-std::string rfc5322_date(time_t t);
 
 // Writes report into incoming/ as a new drop file for rcpt (null sender).
 // Returns the new queue id.

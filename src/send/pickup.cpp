@@ -22,35 +22,7 @@ namespace
 {
 
 constexpr time_t sweep_age = 36 * 3600; // qmail's limit for tmp/ leftovers
-constexpr size_t max_header = 4u << 20;
 
-// Reads from the start of fd until the drop header's empty line.
-Result<std::string> read_header(int fd, const std::string &what)
-{
-    std::string out;
-    char buf[8192];
-    off_t at = 0;
-    while (out.size() < max_header) {
-        ssize_t n = ::pread(fd, buf, sizeof buf, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return fail_errno(EX_TEMPFAIL, "read", what);
-        if (n == 0)
-            break;
-        size_t old = out.size();
-        out.append(buf, static_cast<size_t>(n));
-        at += n;
-        // Only the header region is parsed: stop at the empty line.
-        size_t from = old > 0 ? old - 1 : 0;
-        size_t end = out.find("\n\n", from);
-        if (end != std::string::npos) {
-            out.resize(end + 2);
-            return out;
-        }
-    }
-    return fail(EX_DATAERR, what + ": drop header not terminated");
-}
 
 } // namespace
 
@@ -103,7 +75,7 @@ std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const s
         quarantine(id, "not a regular file with one link", from_queue);
         return std::nullopt;
     }
-    auto head = read_header(fd, path);
+    auto head = read_drop_header(fd, path);
     if (!head) {
         quarantine(id, head.error().text, from_queue);
         return std::nullopt;

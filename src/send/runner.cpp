@@ -23,18 +23,6 @@ namespace postern::send
 namespace
 {
 
-Result<std::vector<std::string>> names_in(const std::string &dir)
-{
-    std::vector<std::string> out;
-    DIR *d = ::opendir(dir.c_str());
-    if (!d)
-        return fail_errno(EX_TEMPFAIL, "open", dir);
-    while (struct dirent *e = ::readdir(d))
-        out.emplace_back(e->d_name);
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 Status make_dir(const std::string &path, mode_t mode)
 {
@@ -104,7 +92,7 @@ int Runner::run()
         process(opt_.id, true, true);
     } else {
         bool force = opt_.mode == Options::Mode::Flush;
-        auto in = names_in(incoming_);
+        auto in = list_dir(incoming_);
         if (!in) {
             log_error(in.error().text);
             return EX_TEMPFAIL;
@@ -112,7 +100,7 @@ int Runner::run()
         for (const auto &n : *in)
             if (valid_queue_id(n))
                 process(n, true, true);
-        auto q = names_in(queue_);
+        auto q = list_dir(queue_);
         if (!q) {
             log_error(q.error().text);
             return EX_TEMPFAIL;

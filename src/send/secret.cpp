@@ -38,21 +38,6 @@ long monotonic_ms()
 
 } // namespace
 
-std::vector<std::string> split_words(const std::string &s)
-{
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : s + " ") {
-        if (c == ' ' || c == '\t') {
-            if (!cur.empty())
-                out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    return out;
-}
 
 Result<std::string> read_secret_file(const std::string &path, const std::string &where)
 {

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "common/text.h"
 
 #include <string>
 #include <vector>
@@ -33,7 +34,5 @@ Result<std::string> read_secret_file(const std::string &path, const std::string 
 Result<std::string> run_secret_command(const std::string &cmd, const std::string &where,
                                        int timeout_seconds);
 
-// "a  b\tc" -> {"a", "b", "c"}.
-std::vector<std::string> split_words(const std::string &s);
 
 } // namespace postern::send

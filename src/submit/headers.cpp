@@ -176,14 +176,6 @@ Status check_header_line(std::string_view line)
     return {};
 }
 
-std::string rfc5322_date(time_t t)
-{
-    struct tm tm;
-    ::localtime_r(&t, &tm);
-    char buf[64];
-    ::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
-    return buf;
-}
 
 std::string make_phrase(std::string_view name)
 {

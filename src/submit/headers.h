@@ -15,6 +15,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "common/text.h"
 
 #include <sys/types.h>
 
@@ -73,8 +74,6 @@ void set_quoted_printable(std::vector<Header>& headers);
 // physical lines folded, and the empty line that ends it.
 std::string format_headers(const std::vector<Header>& headers);
 
-// RFC 5322 date in the local zone: "Tue, 21 Nov 2023 10:00:00 +0100".
-std::string rfc5322_date(time_t t);
 // A display name as an RFC 5322 phrase: atoms as they are, else a quoted
 // string, non-ASCII as an RFC 2047 encoded word.
 std::string make_phrase(std::string_view name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 #include "submit/import.h"
 
+#include "common/text.h"
 #include "common/address.h"
 #include "common/config.h"
 #include "common/io.h"
@@ -42,21 +43,6 @@ std::vector<std::string> lines_of(const std::string& text)
     return out;
 }
 
-std::vector<std::string> words_of(const std::string& s)
-{
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : s + " ") {
-        if (c == ' ' || c == '\t') {
-            if (!cur.empty())
-                out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    return out;
-}
 
 bool yes(const std::string& v)
 {
@@ -124,7 +110,7 @@ bool shell_free(const std::string& cmd)
 {
     if (cmd.find_first_of("|&;<>()$`\\\"'*?[]#~{}!\n") != std::string::npos)
         return false;
-    auto w = words_of(cmd);
+    auto w = split_words(cmd);
     return !w.empty() && w[0].find('=') == std::string::npos;
 }
 
@@ -145,7 +131,7 @@ std::string resolve_program(const std::string& name)
 
 void set_password_command(ImportedConfig& c, const std::string& cmd, const std::string& origin)
 {
-    auto w = words_of(cmd);
+    auto w = split_words(cmd);
     std::string prog = shell_free(cmd) ? resolve_program(w[0]) : "";
     if (prog.empty()) {
         set_password_file(c, origin + " (a shell command, which postern does not run)");
@@ -303,8 +289,8 @@ void from_msmtp(ImportedConfig& c, const std::string& text)
                 // "account name : parent1, parent2": the parents' settings, in order.
                 std::string parents = arg.substr(colon + 1);
                 std::replace(parents.begin(), parents.end(), ',', ' ');
-                parents_of[name] = words_of(parents);
-                for (const auto& pn : words_of(parents))
+                parents_of[name] = split_words(parents);
+                for (const auto& pn : split_words(parents))
                     for (const auto& [n, acc] : accounts)
                         if (n == pn)
                             for (const auto& [k, v] : acc)
@@ -494,7 +480,7 @@ void from_nullmailer(ImportedConfig& c, const std::string& path, const std::stri
     for (const auto& line : lines_of(text)) {
         if (line.empty() || line[0] == '#')
             continue;
-        auto w = words_of(line);
+        auto w = split_words(line);
         std::string proto = w.size() > 1 ? to_lower(w[1]) : "smtp";
         std::vector<std::string> opts(w.begin() + std::min<size_t>(2, w.size()), w.end());
         if (proto != "smtp") {
@@ -585,7 +571,7 @@ void finish(ImportedConfig& c)
     }
     if (secret && c.get("relay.tls") == "none") {
         bool remote = false;
-        for (const auto& h : words_of(c.get("relay.host")))
+        for (const auto& h : split_words(c.get("relay.host")))
             if (!is_loopback(h.back() == ',' ? h.substr(0, h.size() - 1) : h))
                 remote = true;
         if (remote) {
@@ -615,7 +601,7 @@ void add_comment(std::string& out, const std::string& text, const std::string& l
     for (const auto& l : lines_of(text + "\n")) {
         std::string line = "; " + (first ? lead : std::string());
         first = false;
-        for (const auto& w : words_of(l)) {
+        for (const auto& w : split_words(l)) {
             if (line.size() + w.size() > 78 && line.size() > 8) {
                 out += line + "\n";
                 line = ";     ";
@@ -737,7 +723,7 @@ std::string guess_format(const std::string& path, const std::string& text)
     for (const auto& line : lines_of(text)) {
         if (line.empty() || line[0] == '#')
             continue;
-        auto w = words_of(line);
+        auto w = split_words(line);
         std::string first = to_lower(line.substr(0, line.find_first_of("= \t")));
         if (line.find('=') != std::string::npos &&
             (first == "mailhub" || first == "authuser" || first == "usestarttls" ||

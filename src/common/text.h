@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: ISC
+#pragma once
+// Small text helpers shared by the programs. No failure modes.
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace postern {
+
+// "Sun, 22 Nov 2026 01:01:17 +0000" (RFC 5322 date-time, local zone).
+std::string rfc5322_date(time_t t);
+
+// Splits at spaces and tabs, dropping empty words. No quoting: callers use
+// it for commands run without a shell and for simple config values.
+std::vector<std::string> split_words(const std::string& s);
+
+} // namespace postern
