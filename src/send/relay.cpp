@@ -55,6 +55,18 @@ struct RelaySession::State {
 namespace
 {
 
+// A user, a secret and an auth mode other than none: then the relay must
+// offer AUTH, and a relay that does not is refused.
+bool configured_credentials(const RelaySession::State &s)
+{
+    return !s.cfg.relay.user.empty() && !s.secret.empty() && s.cfg.relay.auth != AuthMode::None;
+}
+
+} // namespace
+
+namespace
+{
+
 using State = RelaySession::State;
 constexpr size_t max_reply_text = 512;
 
@@ -342,9 +354,9 @@ void set_common(State &s, bool inspect_only)
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, &s);
 
-    if (r.tls == TlsMode::StartTls)
-        curl_easy_setopt(e, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-    else if (r.tls == TlsMode::Implicit)
+    // STARTTLS is required, never tried (no fall back to clear text);
+    // with implicit TLS (smtps://) it states the same.
+    if (r.tls != TlsMode::None)
         curl_easy_setopt(e, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     bool verify = r.tls_verify && !inspect_only;
@@ -487,8 +499,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::open(const Config &cfg, std:
     s.cfg = cfg;
     s.secret = std::move(secret);
     s.verbose = verbose;
-    s.credentials =
-        !cfg.relay.user.empty() && !s.secret.empty() && cfg.relay.auth != AuthMode::None;
+    s.credentials = configured_credentials(s);
     return r;
 }
 
@@ -567,8 +578,7 @@ ProbeResult RelaySession::probe(size_t index, bool inspect_only)
     p.cert_issuer = s.cert_issuer;
     // Drop the CONNECT_ONLY connection: a later send() opens its own.
     curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 0L);
-    s.credentials =
-        !s.cfg.relay.user.empty() && !s.secret.empty() && s.cfg.relay.auth != AuthMode::None;
+    s.credentials = configured_credentials(s);
     return p;
 }
 
