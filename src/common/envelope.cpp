@@ -94,7 +94,7 @@ bool apply_common(Envelope& e, std::string_view key, std::string_view v, bool& b
         bad = !parse_num(v, n);
         e.time = static_cast<time_t>(n);
     } else if (key == "uid") {
-        bad = !parse_num(v, n);
+        bad = !parse_num(v, n) || n > 0xffffffffLL;
         e.uid = static_cast<uid_t>(n);
     } else if (key == "size") {
         bad = !parse_num(v, n);
@@ -264,8 +264,8 @@ Result<Envelope> parse_envelope(std::string_view data, const std::string& what)
             bad = !parse_num(v, n);
             e.offset = n;
         } else if (key == "attempts") {
-            bad = !parse_num(v, n);
-            e.attempts = static_cast<int>(n);
+            bad = !parse_num(v, n) || n > 1000000;
+            e.attempts = bad ? 0 : static_cast<int>(n);
         } else if (key == "next") {
             bad = !parse_num(v, n);
             e.next = static_cast<time_t>(n);

@@ -133,3 +133,12 @@ TEST_CASE("envelope: a relay reply with control bytes is saved as one line (revi
     CHECK(back->rcpts[0].reply == std::string("451 4.7.1 grey listed x"));
     CHECK(back->error == "lost  connection");
 }
+
+TEST_CASE("envelope: out-of-range numbers are refused (fuzzing: attempts overflowed int)")
+{
+    CHECK_FALSE(parse_envelope("POSTERN-ENV 1\nattempts: 17017322400\nend\n", "x"));
+    CHECK_FALSE(parse_envelope("POSTERN-ENV 1\nuid: 99999999999\nend\n", "x"));
+    auto ok = parse_envelope("POSTERN-ENV 1\nattempts: 12\nuid: 4294967294\nend\n", "x");
+    REQUIRE(ok);
+    CHECK(ok->attempts == 12);
+}
