@@ -61,7 +61,9 @@ void put_common(Writer& w, const Envelope& e)
 
 bool parse_num(std::string_view v, long long& out)
 {
-    if (v.empty() || v.size() > 19)
+    // At most 18 digits: always fits a long long, and no spool number
+    // (a time, a size, a count) comes near it.
+    if (v.empty() || v.size() > 18)
         return false;
     long long n = 0;
     for (char c : v) {

@@ -138,6 +138,7 @@ TEST_CASE("envelope: out-of-range numbers are refused (fuzzing: attempts overflo
 {
     CHECK_FALSE(parse_envelope("POSTERN-ENV 1\nattempts: 17017322400\nend\n", "x"));
     CHECK_FALSE(parse_envelope("POSTERN-ENV 1\nuid: 99999999999\nend\n", "x"));
+    CHECK_FALSE(parse_envelope("POSTERN-ENV 1\nnext: 9732240901732240900\nend\n", "x"));
     auto ok = parse_envelope("POSTERN-ENV 1\nattempts: 12\nuid: 4294967294\nend\n", "x");
     REQUIRE(ok);
     CHECK(ok->attempts == 12);
