@@ -440,6 +440,8 @@ long long parse_size(const std::string& s)
     return n * mul;
 }
 
+std::string find_fqdn();
+
 std::string local_hostname()
 {
     char buf[256] = {};
@@ -449,6 +451,14 @@ std::string local_hostname()
 }
 
 std::string local_fqdn()
+{
+    // The answer cannot change while a program runs; the front end asks
+    // several times per message.
+    static const std::string fqdn = find_fqdn();
+    return fqdn;
+}
+
+std::string find_fqdn()
 {
     std::string h = local_hostname();
     if (h.find('.') != std::string::npos)
