@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 #include "common/address.h"
 
+#include "common/text.h"
+
 #include <cstdio>
 
 namespace postern {
@@ -16,8 +18,9 @@ std::string to_lower(std::string s)
 std::string printable(std::string_view s)
 {
     std::string out;
+    bool utf8 = valid_utf8(s); // else bytes >= 0x80 are escaped too
     for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f || c == '\\') {
+        if (c < 0x20 || c == 0x7f || c == '\\' || (c >= 0x80 && !utf8)) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02X", c);
             out += buf;
@@ -61,7 +64,7 @@ Status check_address(std::string_view a, std::string_view what)
                                         "inject SMTP commands or headers)");
     }
     auto bad = [&](const char* why) {
-        return fail(EX_NOUSER, std::string(what) + " '" + std::string(a) + "': " + why);
+        return fail(EX_NOUSER, std::string(what) + " '" + printable(a) + "': " + why);
     };
     if (a.empty())
         return bad("empty address");
@@ -69,7 +72,11 @@ Status check_address(std::string_view a, std::string_view what)
         return bad("address longer than 254 octets");
     if (a[0] == '-')
         return bad("address starts with '-'");
+    if (!valid_utf8(a))
+        return fail(EX_DATAERR, std::string(what) + " '" + printable(a) +
+                                    "' is not valid UTF-8 (refused)");
     bool quoted = false;
+    int ats = 0;
     for (size_t i = 0; i < a.size(); ++i) {
         char c = a[i];
         if (quoted && c == '\\') {
@@ -81,6 +88,8 @@ Status check_address(std::string_view a, std::string_view what)
         else if (!quoted && (c == ' ' || c == '\t' || c == '<' || c == '>' || c == ',' ||
                              c == '(' || c == ')' || c == ';'))
             return bad("character not allowed outside quotes");
+        else if (!quoted && c == '@' && ++ats > 1)
+            return bad("more than one '@' outside quotes");
     }
     if (quoted)
         return bad("unbalanced quote");

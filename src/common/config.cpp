@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: ISC
 #include "common/config.h"
 
+#include "common/address.h"
 #include "common/io.h"
 
 #include <ini.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,7 +26,7 @@ namespace {
 // the handler right after the reader returned the key's line (or its last
 // continuation line), so `line` is the key's line number.
 struct ParseState {
-    FILE* f = nullptr;
+    std::string_view rest; // the file's text not yet handed to inih
     int line = 0;
     bool too_long = false;
     Config* cfg = nullptr;
@@ -79,9 +81,11 @@ bool has_control(const std::string& v)
 std::string set_key(Config& c, const std::string& sec, const std::string& key,
                     const std::string& v)
 {
-    auto bad = [&](const char* what) { return "bad value '" + v + "' for " + key + ": " + what; };
+    auto bad = [&](const char* what) {
+        return "bad value '" + printable(v) + "' for " + printable(key) + ": " + what;
+    };
     if (has_control(v))
-        return "control character in the value of " + key;
+        return "control character in the value of " + printable(key);
     if (sec == "relay") {
         RelayConfig& r = c.relay;
         if (key == "host") {
@@ -148,7 +152,7 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
                 return bad("expected a duration such as 600s or 10m");
             r.data_timeout = t;
         } else {
-            return "unknown key '" + key + "' in [relay]";
+            return "unknown key '" + printable(key) + "' in [relay]";
         }
     } else if (sec == "sender") {
         if (key == "from") {
@@ -166,7 +170,7 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
         } else if (key == "domain") {
             c.sender.domain = v;
         } else {
-            return "unknown key '" + key + "' in [sender]";
+            return "unknown key '" + printable(key) + "' in [sender]";
         }
     } else if (sec == "local") {
         if (key == "domains") {
@@ -192,7 +196,7 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
                 return bad("expected a duration such as 10m");
             c.local.command_timeout = t;
         } else {
-            return "unknown key '" + key + "' in [local]";
+            return "unknown key '" + printable(key) + "' in [local]";
         }
     } else if (sec == "queue") {
         if (key == "dir") {
@@ -220,7 +224,7 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
                 return bad("expected a duration such as 4h");
             c.queue.max_backoff = t;
         } else {
-            return "unknown key '" + key + "' in [queue]";
+            return "unknown key '" + printable(key) + "' in [queue]";
         }
     } else if (sec == "log") {
         if (key == "target") {
@@ -239,10 +243,10 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
             if (!parse_bool(v, c.log.debug))
                 return bad("expected yes or no");
         } else {
-            return "unknown key '" + key + "' in [log]";
+            return "unknown key '" + printable(key) + "' in [log]";
         }
     } else {
-        return "unknown section [" + sec + "]";
+        return "unknown section [" + printable(sec) + "]";
     }
     return {};
 }
@@ -254,7 +258,7 @@ int handler(void* user, const char* section, const char* name, const char* value
     std::string id = sec + "." + key;
     std::string err;
     if (st->seen.count(id))
-        err = "duplicate key '" + key + "' in [" + sec + "] (first at line " +
+        err = "duplicate key '" + printable(key) + "' in [" + printable(sec) + "] (first at line " +
               std::to_string(st->cfg->lines[id]) + ")";
     else
         err = set_key(*st->cfg, sec, key, value);
@@ -268,25 +272,46 @@ int handler(void* user, const char* section, const char* name, const char* value
     return 1;
 }
 
+bool known_section(std::string_view s)
+{
+    return s == "relay" || s == "sender" || s == "local" || s == "queue" || s == "log";
+}
+
+// inih's line source, from the file's text in memory. It also refuses
+// what inih would take silently: a line longer than inih's buffer (it
+// would be split), and a section header naming no known section (inih
+// calls the handler only for keys, so "[rela]" with no keys under it
+// would pass unnoticed).
 char* reader(char* str, int num, void* stream)
 {
     auto* st = static_cast<ParseState*>(stream);
-    if (st->too_long)
+    if (st->too_long || st->rest.empty())
         return nullptr;
-    char* r = std::fgets(str, num, st->f);
-    if (!r)
-        return nullptr;
+    size_t eol = st->rest.find('\n');
+    size_t len = eol == std::string_view::npos ? st->rest.size() : eol + 1;
+    std::string_view line = st->rest.substr(0, len);
+    st->rest.remove_prefix(len);
     ++st->line;
-    size_t len = std::strlen(str);
-    if (len == static_cast<size_t>(num - 1) && str[len - 1] != '\n' && !std::feof(st->f)) {
-        // inih would silently split this line; refuse it instead.
+    auto refuse = [&](const std::string& why) {
         st->too_long = true;
         if (st->error.empty())
-            st->error = st->cfg->path + ":" + std::to_string(st->line) +
-                        ": line too long (at most " + std::to_string(num - 2) + " characters)";
+            st->error = st->cfg->path + ":" + std::to_string(st->line) + ": " + why;
         return nullptr;
+    };
+    if (line.size() > static_cast<size_t>(num - 1))
+        return refuse("line too long (at most " + std::to_string(num - 2) + " characters)");
+    size_t first = line.find_first_not_of(" \t");
+    if (first != std::string_view::npos && line[first] == '[') {
+        size_t close = line.find(']', first);
+        if (close != std::string_view::npos) {
+            std::string name = lower(std::string(line.substr(first + 1, close - first - 1)));
+            if (!known_section(name))
+                return refuse("unknown section [" + printable(name) + "]");
+        }
     }
-    return r;
+    std::memcpy(str, line.data(), line.size());
+    str[line.size()] = '\0';
+    return str;
 }
 
 } // namespace
@@ -334,20 +359,38 @@ Result<Config> load_config(const std::string& path)
         ::close(fd);
         return fail(EX_CONFIG, path + ": not a regular file");
     }
-    FILE* f = ::fdopen(fd, "r");
-    if (!f) {
-        ::close(fd);
-        return fail_errno(EX_OSERR, "fdopen", path);
+    // Read whole (it is small) so that a NUL byte, which would silently
+    // cut a line short in a C string, can be refused.
+    std::string text;
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return fail_errnum(EX_CONFIG, err, "read", path);
+        }
+        if (n == 0)
+            break;
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > (1u << 20)) {
+            ::close(fd);
+            return fail(EX_CONFIG, path + ": larger than 1 MiB");
+        }
+    }
+    ::close(fd);
+    size_t nul = text.find('\0');
+    if (nul != std::string::npos) {
+        int lineno = 1 + static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
+        return fail(EX_CONFIG, path + ":" + std::to_string(lineno) + ": NUL byte");
     }
     cfg.file_found = true;
     ParseState st;
-    st.f = f;
+    st.rest = text;
     st.cfg = &cfg;
     int rc = ini_parse_stream(reader, &st, handler, &st);
-    bool read_error = std::ferror(f);
-    std::fclose(f);
-    if (read_error)
-        return fail(EX_CONFIG, path + ": read error");
     if (!st.error.empty())
         return fail(EX_CONFIG, st.error);
     if (rc > 0)

@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace postern {
@@ -14,5 +15,9 @@ std::string rfc5322_date(time_t t);
 // Splits at spaces and tabs, dropping empty words. No quoting: callers use
 // it for commands run without a shell and for simple config values.
 std::vector<std::string> split_words(const std::string& s);
+
+// True when s is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF). ASCII is well-formed.
+bool valid_utf8(std::string_view s);
 
 } // namespace postern

@@ -56,7 +56,16 @@ Status check_open_file(int fd, const struct stat& before, const std::string& pat
 // it only makes the call return EINTR.
 void on_alarm(int) {}
 
-bool set_alarm(long seconds)
+// Milliseconds on the monotonic clock: lock waits are measured with it, so
+// that neither a clock step nor time()'s whole seconds shorten them.
+long long now_ms()
+{
+    struct timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool set_alarm(long long ms)
 {
     struct sigaction sa {};
     sa.sa_handler = on_alarm;
@@ -65,8 +74,10 @@ bool set_alarm(long seconds)
     if (::sigaction(SIGALRM, &sa, nullptr) < 0)
         return false;
     struct itimerval it {};
-    it.it_value.tv_sec = seconds > 0 ? seconds : 0;
-    it.it_value.tv_usec = seconds > 0 ? 0 : 1000;
+    if (ms < 1)
+        ms = 1;
+    it.it_value.tv_sec = static_cast<time_t>(ms / 1000);
+    it.it_value.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
     return ::setitimer(ITIMER_REAL, &it, nullptr) == 0;
 }
 
@@ -78,7 +89,7 @@ void clear_alarm()
 
 // Waits for the whole-file write lock until the deadline. Returns false
 // on timeout.
-Result<bool> fcntl_lock(int fd, std::time_t deadline, const std::string& what)
+Result<bool> fcntl_lock(int fd, long long deadline_ms, const std::string& what)
 {
     struct flock fl {};
     fl.l_type = F_WRLCK;
@@ -88,7 +99,7 @@ Result<bool> fcntl_lock(int fd, std::time_t deadline, const std::string& what)
             return true;
         if (errno != EAGAIN && errno != EACCES && errno != EINTR)
             return fail_errno(EX_TEMPFAIL, "lock", what);
-        long left = static_cast<long>(deadline - ::time(nullptr));
+        long long left = deadline_ms - now_ms();
         if (left <= 0)
             return false;
         // The kernel queues waiters fairly; a bounded blocking wait beats
@@ -203,7 +214,7 @@ Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long tim
                                    const std::string& what)
 {
     MboxLock lk;
-    std::time_t deadline = ::time(nullptr) + (timeout > 0 ? timeout : 0);
+    long long deadline = now_ms() + (timeout > 0 ? timeout : 0) * 1000LL;
     bool warned = false;
     for (;;) {
         Result<bool> got = fcntl_lock(fd, deadline, what);
@@ -223,7 +234,7 @@ Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long tim
             fcntl_unlock(fd);
             lk.fd_ = -1;
         }
-        if (::time(nullptr) >= deadline)
+        if (now_ms() >= deadline)
             return fail(EX_TEMPFAIL, "mailbox " + what + " is locked (waited " +
                                          std::to_string(timeout) + " s)");
         if (!warned) {

@@ -155,24 +155,20 @@ bool is_header_start(std::string_view line)
 
 Status check_header_line(std::string_view line)
 {
-    for (size_t i = 0; i < line.size();) {
-        unsigned char c = static_cast<unsigned char>(line[i]);
+    for (unsigned char c : line) {
         if (c == 0)
             return fail(EX_DATAERR, "NUL byte in the message header section (refused)");
         if ((c < 32 && c != '\t') || c == 127)
             return fail(EX_DATAERR, "control character in the message header section (refused)");
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-        if (n == 0 || c > 0xf4 || i + n > line.size())
-            return fail(EX_DATAERR, "invalid UTF-8 in the message header section (refused)");
-        for (size_t k = 1; k < n; ++k)
-            if ((static_cast<unsigned char>(line[i + k]) & 0xc0) != 0x80)
-                return fail(EX_DATAERR, "invalid UTF-8 in the message header section (refused)");
-        i += n;
     }
+    if (!valid_utf8(line))
+        return fail(EX_DATAERR, "invalid UTF-8 in the message header section (refused)");
+    // A field name cannot be folded: one that does not fit a 998-octet
+    // line (RFC 5322 2.1.1) cannot be sent at all.
+    size_t colon = line.find(':');
+    if (line.size() > 0 && line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
+        colon > 996)
+        return fail(EX_DATAERR, "header field name longer than 998 octets (refused)");
     return {};
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: ISC
 #include "common/address.h"
+#include "common/text.h"
 
 #include <doctest/doctest.h>
 
@@ -29,6 +30,11 @@ TEST_CASE("address: check_address (SPEC: controls refused at submission)")
         {"unbalanced quote", "\"a@x", EX_NOUSER},
         {"empty domain", "a@", EX_NOUSER},
         {"double dot domain", "a@x..y", EX_NOUSER},
+        {"two unquoted @ (fuzzing)", "a@b@example.com", EX_NOUSER},
+        {"quoted @ in the local part", "\"a@b\"@example.com", 0},
+        {"invalid UTF-8 (fuzzing)", "u\xc3@example.com", EX_DATAERR},
+        {"UTF-8 surrogate", "u\xed\xa0\x80@example.com", EX_DATAERR},
+        {"valid UTF-8", "j\xc3\xb6rg@example.com", 0},
     };
     for (const auto& c : cases) {
         SUBCASE(c.label)
@@ -43,6 +49,7 @@ TEST_CASE("address: check_address (SPEC: controls refused at submission)")
                 // The text is printable: no raw control byte reaches a log.
                 for (char ch : st.error().text)
                     CHECK(static_cast<unsigned char>(ch) >= 0x20);
+                CHECK(valid_utf8(st.error().text));
             }
         }
     }

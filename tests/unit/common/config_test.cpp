@@ -55,7 +55,7 @@ TEST_CASE("config: errors name file:line")
         const char* expect;
     } cases[] = {
         {"unknown key", "[relay]\nhots = x\n", ":2: unknown key 'hots' in [relay]"},
-        {"unknown section", "[relais]\nhost = x\n", ":2: unknown section [relais]"},
+        {"unknown section", "[relais]\nhost = x\n", ":1: unknown section [relais]"},
         {"bad value", "[relay]\ntls = maybe\n", ":2: bad value 'maybe' for tls"},
         {"duplicate", "[relay]\nhost = a\nhost = b\n", ":3: duplicate key 'host'"},
         {"syntax", "[relay]\nhost\n", ":2: syntax error"},
@@ -67,6 +67,7 @@ TEST_CASE("config: errors name file:line")
                       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
          ":2: line too long"},
         {"verify off without pin", "[relay]\ntls_verify = no\n", ":2: tls_verify = no needs"},
+        {"unknown empty section", "[relay]\nhost = x\n[rela]\n", ":3: unknown section [rela]"},
         {"password in clear", "[relay]\nhost = smtp.example.com\ntls = none\nuser = u\npassword = p\n",
          ":3: tls = none with a password"},
         {"two secrets", "[relay]\nuser = u\npassword = p\npassword_file = /x\n",
@@ -120,4 +121,24 @@ TEST_CASE("config: known_config_keys() is exactly what the loader takes")
         REQUIRE_FALSE(c);
         CHECK(c.error().text.find("unknown key") != std::string::npos);
     }
+}
+
+TEST_CASE("config: a NUL byte is refused, not a silently shortened value (fuzzing)")
+{
+    TempDir t;
+    auto p = t.write("nul.conf", std::string("[relay]\nhost = a\0b\n", 20));
+    auto c = load_config(p);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code == EX_CONFIG);
+    CHECK(c.error().text == p + ":2: NUL byte");
+}
+
+TEST_CASE("config: error texts show control bytes escaped")
+{
+    TempDir t;
+    auto p = t.write("ctl.conf", "[relay]\nho\x1bst = x\n");
+    auto c = load_config(p);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().text.find("\\x1B") != std::string::npos);
+    CHECK(c.error().text.find('\x1b') == std::string::npos);
 }
