@@ -1,20 +1,91 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds, runs every unit
-# and integration test, and ends with the line "N passed, N failed".
+# and integration test, then the same tests again in a sanitizer build
+# (build-asan: ASan + UBSan), then each libFuzzer target for a bounded
+# time (build-fuzz, clang), and ends with the line "N passed, N failed"
+# counting all of them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 bash scripts/deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
+passed=0; failed=0
+count_log() { # testlog.json -> adds to passed/failed
+    local log=$1 p f
+    [ -f "$log" ] || return 0
+    p=$(grep -c '"result": "OK"' "$log" || true)
+    f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+    passed=$((passed + p)); failed=$((failed + f))
+}
+
+# 1. The normal build.
 meson test -C build --print-errorlogs --num-processes 2 </dev/null
 rc=$?
-log=build/meson-logs/testlog.json
-passed=0; failed=0
-if [ -f "$log" ]; then
-    passed=$(grep -c '"result": "OK"' "$log" || true)
-    failed=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+before=$failed
+count_log build/meson-logs/testlog.json
+if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then failed=$((failed + 1)); fi
+
+# 2. The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Run in the normal build only: submit-large (measures peak RSS, which
+# ASan's shadow memory inflates), privileges and ops-import (they run
+# postern set-id as another user with their own environment, where
+# LeakSanitizer cannot work and aborts). Every sanitizer report (also from
+# background runners no test waits for) lands in build-asan/sanitizer/,
+# and any report there fails the run.
+echo "== sanitizer build (build-asan) =="
+if { [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined \
+        -Db_lundef=false -Dinstall_ownership=false -Dbuildtype=debug >/dev/null; } &&
+   ninja -C build-asan >/dev/null; then
+    san=$here/build-asan/sanitizer
+    rm -rf "$san"; mkdir -p "$san"
+    mapfile -t asan_tests < <(meson test -C build-asan --list 2>/dev/null </dev/null |
+        sed -n 's|^postern:[^ ]* / ||p' | grep -v -x -e submit-large -e privileges -e ops-import)
+    rm -f build-asan/meson-logs/testlog.json
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan" \
+        meson test -C build-asan --print-errorlogs --num-processes 2 "${asan_tests[@]}" </dev/null
+    rc=$?
+    before=$failed
+    count_log build-asan/meson-logs/testlog.json
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then failed=$((failed + 1)); fi
+    if compgen -G "$san/*" >/dev/null; then
+        echo "sanitizer reports:"; head -n 40 "$san"/* 2>/dev/null
+        failed=$((failed + 1))
+    else
+        passed=$((passed + 1)) # "no sanitizer report" counts as one test
+    fi
+else
+    echo "sanitizer build failed"; failed=$((failed + 1))
 fi
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# 3. libFuzzer targets, each for a bounded time (one test each).
+if [ -f fuzz/meson.build ]; then
+    echo "== fuzz build (build-fuzz, clang) =="
+    fuzz_time=${POSTERN_FUZZ_TIME:-10}
+    if { [ -f build-fuzz/build.ninja ] || CC=clang-14 CXX=clang++-14 meson setup build-fuzz \
+            -Dfuzz=true -Dtests=false -Dinstall_ownership=false -Dbuildtype=debugoptimized \
+            -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fsanitize=fuzzer-no-link \
+            -Dwerror=false >/dev/null; } && ninja -C build-fuzz >/dev/null; then
+        for corpus in fuzz/corpus/*/; do
+            t=$(basename "$corpus")
+            exe=build-fuzz/fuzz/fuzz_$t
+            work=$(mktemp -d)
+            cp -r "$corpus". "$work/"
+            if "$exe" -max_total_time="$fuzz_time" -timeout=10 -rss_limit_mb=2048 \
+                    -artifact_prefix="$here/build-fuzz/crash-$t-" "$work" >"$work.log" 2>&1; then
+                echo "fuzz $t: OK ($(grep -o 'Done [0-9]* runs' "$work.log"))"
+                passed=$((passed + 1))
+            else
+                echo "fuzz $t: FAIL"; tail -n 40 "$work.log"
+                failed=$((failed + 1))
+            fi
+            rm -rf "$work" "$work.log"
+        done
+    else
+        echo "fuzz build failed"; failed=$((failed + 1))
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -3,6 +3,7 @@
 
 #include "common/address.h"
 #include "common/io.h"
+#include "common/text.h"
 
 #include <ini.h>
 
@@ -86,6 +87,8 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key,
     };
     if (has_control(v))
         return "control character in the value of " + printable(key);
+    if (!valid_utf8(v) || !valid_utf8(key))
+        return "invalid UTF-8 in " + printable(key);
     if (sec == "relay") {
         RelayConfig& r = c.relay;
         if (key == "host") {
