@@ -59,9 +59,11 @@ Status write_body(const Job& job, bool mboxrd, const Sink& sink, MboxLock* lock)
 Status append_mbox(const Job& job, int fd, MboxLock& lock, const std::string& path,
                    const std::string& rcpt)
 {
+    lock.repair(path);
     Result<MboxAppend> app = MboxAppend::begin(fd, path);
     if (!app)
         return app.error();
+    lock.note_start(app->start());
     std::string head = from_line(job.sender, job.now) + trace_headers(job.sender, rcpt);
     Status st = app->write(head);
     if (!st)
@@ -107,7 +109,11 @@ bool root_may_open_in(const std::string& dir)
     }
 }
 
-Status deliver_user(const Job& job, const std::string& name)
+// Delivers to one user's mailbox. repair_only: take the locks and cut off
+// a partial message a killed delivery left (MboxLock::repair), nothing
+// else; run after a delivery child was killed, so the mailbox is whole
+// again before we report the failure.
+Status deliver_user(const Job& job, const std::string& name, bool repair_only = false)
 {
     Result<User> u = find_user(name);
     if (!u)
@@ -119,6 +125,8 @@ Status deliver_user(const Job& job, const std::string& name)
     std::string rcpt = domain.empty() ? u->name : u->name + "@" + domain;
     bool root = ::geteuid() == 0;
 
+    if (mp->maildir && repair_only)
+        return {}; // a Maildir delivery never shows a partial message
     if (mp->maildir) {
         // A Maildir needs no root power at all: become the user first.
         Status st = become(u->uid, u->gid);
@@ -148,7 +156,7 @@ Status deliver_user(const Job& job, const std::string& name)
     }
     OpenRules rules;
     rules.owner = u->uid;
-    rules.may_create = root || u->uid == ::geteuid();
+    rules.may_create = !repair_only && (root || u->uid == ::geteuid());
     rules.set_owner = root;
     rules.new_uid = u->uid;
     rules.new_gid = grp.gid;
@@ -165,6 +173,10 @@ Status deliver_user(const Job& job, const std::string& name)
         MboxLock::acquire(fd->get(), mp->path + ".lock", job.cfg.local.lock_timeout, mp->path);
     if (!lock)
         return lock.error();
+    if (repair_only) {
+        lock->repair(mp->path);
+        return {};
+    }
     st = append_mbox(job, fd->get(), *lock, mp->path, rcpt);
     if (!st)
         return st;
@@ -175,7 +187,7 @@ Status deliver_user(const Job& job, const std::string& name)
 
 // Runs fn in a child when we are root (each child drops root for good);
 // returns its exit status. Unprivileged runs need no child.
-int isolated(const std::function<Status()>& fn)
+int isolated(const std::function<Status()>& fn, bool* killed = nullptr)
 {
     auto code_of = [](const Status& st) {
         if (st)
@@ -198,6 +210,8 @@ int isolated(const std::function<Status()>& fn)
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     log_error("delivery process killed by signal " + std::to_string(WTERMSIG(status)));
+    if (killed)
+        *killed = true;
     return EX_TEMPFAIL;
 }
 
@@ -364,7 +378,10 @@ Result<int> run(int argc, char** argv)
 
     int result = 0;
     for (const auto& user : opt->users) {
-        int code = isolated([&] { return deliver_user(job, user); });
+        bool killed = false;
+        int code = isolated([&] { return deliver_user(job, user); }, &killed);
+        if (killed)
+            (void)isolated([&] { return deliver_user(job, user, true); });
         if (code != 0 && (result == 0 || code == EX_TEMPFAIL))
             result = code;
     }

@@ -41,7 +41,8 @@ std::string temp_name(const std::string& lockpath)
 // The pid written in the lock, or 0 when there is none to read. The
 // file is opened without following a symlink and without blocking on a
 // FIFO someone planted there.
-pid_t read_pid(const std::string& path)
+// The pid and the noted offset (-1 when none) written in the lock.
+pid_t read_lock(const std::string& path, long long* offset)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -54,9 +55,21 @@ pid_t read_pid(const std::string& path)
     ::close(fd);
     if (n <= 0)
         return 0;
-    long pid = std::strtol(buf, nullptr, 10);
+    char* end = nullptr;
+    long pid = std::strtol(buf, &end, 10);
+    if (offset) {
+        *offset = -1;
+        if (end && *end == ' ') {
+            char* end2 = nullptr;
+            long long off = std::strtoll(end + 1, &end2, 10);
+            if (end2 != end + 1 && off >= 0 && (*end2 == '\n' || *end2 == '\0'))
+                *offset = off;
+        }
+    }
     return pid > 0 && pid < (1L << 22) ? static_cast<pid_t>(pid) : 0;
 }
+
+pid_t read_pid(const std::string& path) { return read_lock(path, nullptr); }
 
 } // namespace
 
@@ -75,7 +88,8 @@ bool dotlock_is_stale(const std::string& path, std::time_t now)
 }
 
 Dotlock::Dotlock(Dotlock&& o) noexcept
-    : path_(std::exchange(o.path_, {})), dev_(o.dev_), ino_(o.ino_), touched_(o.touched_)
+    : path_(std::exchange(o.path_, {})), dev_(o.dev_), ino_(o.ino_), touched_(o.touched_),
+      interrupted_at_(o.interrupted_at_)
 {
 }
 
@@ -87,6 +101,7 @@ Dotlock& Dotlock::operator=(Dotlock&& o) noexcept
         dev_ = o.dev_;
         ino_ = o.ino_;
         touched_ = o.touched_;
+        interrupted_at_ = o.interrupted_at_;
     }
     return *this;
 }
@@ -131,6 +146,13 @@ Result<bool> Dotlock::try_lock(const std::string& lockpath)
         }
         if (attempt > 0 || !dotlock_is_stale(lockpath, ::time(nullptr)))
             break;
+        // A holder that died while appending noted where its message
+        // starts; only a dead holder's note counts (a live one that merely
+        // forgot to touch its lock may still be writing).
+        long long noted = -1;
+        pid_t holder = read_lock(lockpath, &noted);
+        if (holder > 0 && ::kill(holder, 0) < 0 && errno == ESRCH)
+            interrupted_at_ = noted;
         log_warning("removing stale lock " + lockpath);
         // unlink() removes a symlink itself, never its target.
         ::unlink(lockpath.c_str());
@@ -146,6 +168,22 @@ void Dotlock::touch()
         return;
     touched_ = now;
     ::utimensat(AT_FDCWD, path_.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+}
+
+void Dotlock::note_offset(long long offset)
+{
+    if (!held())
+        return;
+    int fd = ::open(path_.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    char buf[64];
+    int len = std::snprintf(buf, sizeof buf, "%d %lld\n", static_cast<int>(::getpid()), offset);
+    if (::fstat(fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_ &&
+        ::pwrite(fd, buf, static_cast<size_t>(len), 0) == len)
+        (void)::ftruncate(fd, len);
+    ::close(fd);
 }
 
 void Dotlock::release()

@@ -13,6 +13,11 @@
 // attempt repeated. The lock name is never followed: a symlink or a
 // directory there is a foreign lock (and a stale symlink is removed as a
 // link, never through it).
+// While appending, the holder also writes where its message starts into
+// the lock ("<pid> <offset>"; liblockfile and dotlockfile read only the
+// pid). A delivery killed halfway leaves that lock behind with a dead pid:
+// whoever takes the lock next learns from interrupted_at() where the
+// partial message begins, and can cut it off (MboxLock::repair).
 // Errors: EX_TEMPFAIL "dotlock <path>: <why>" when the directory refuses
 // the temporary file.
 
@@ -41,6 +46,10 @@ class Dotlock {
     void touch();
     // Removes the lock if it is still ours (same inode).
     void release();
+    // Records in the lock file where our message starts.
+    void note_offset(long long offset);
+    // The offset a dead holder noted in the stale lock we replaced, or -1.
+    long long interrupted_at() const { return interrupted_at_; }
     bool held() const { return !path_.empty(); }
 
   private:
@@ -48,6 +57,7 @@ class Dotlock {
     dev_t dev_ = 0;
     ino_t ino_ = 0;
     std::time_t touched_ = 0;
+    long long interrupted_at_ = -1;
 };
 
 // True when the lock file at path is stale by the rules above (a missing

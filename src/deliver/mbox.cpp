@@ -163,7 +163,7 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
                 return refuse(path, "it has " + std::to_string(before.st_nlink) +
                                         " hard links");
             UniqueFd fd(::openat(dfd.get(), name.c_str(),
-                                 O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+                                 O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
             if (!fd.valid()) {
                 if (errno == ELOOP)
                     return refuse(path, "it is a symbolic link");
@@ -186,7 +186,7 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
                                          " does not exist and only root may create it");
 
         UniqueFd fd(::openat(dfd.get(), name.c_str(),
-                             O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+                             O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
                                  O_CLOEXEC,
                              0600));
         if (!fd.valid()) {
@@ -243,6 +243,31 @@ Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long tim
         }
         sleep_about_a_second();
     }
+}
+
+void MboxLock::repair(const std::string& what)
+{
+    long long at = dotlock_.interrupted_at();
+    struct stat st;
+    if (at < 0 || fd_ < 0 || ::fstat(fd_, &st) < 0 || st.st_size <= at)
+        return;
+    // Only where our own message began: a From_ line at the start of the
+    // file or after the blank line that ends the previous message. If a
+    // reader rewrote the mailbox meanwhile, that will not be there.
+    char buf[8] = {};
+    off_t from = at >= 2 ? at - 2 : at;
+    ssize_t n = ::pread(fd_, buf, 7, from);
+    std::string_view seen(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    bool ok = at >= 2 ? seen.substr(0, 7) == "\n\nFrom " : seen.substr(0, 5) == "From ";
+    if (!ok)
+        return;
+    if (::ftruncate(fd_, at) < 0 || ::fsync(fd_) < 0) {
+        log_error("mailbox " + what + ": cannot remove the partial message a killed delivery "
+                  "left at offset " + std::to_string(at));
+        return;
+    }
+    log_warning("mailbox " + what + ": removed the partial message a killed delivery left at "
+                "offset " + std::to_string(at));
 }
 
 MboxLock::MboxLock(MboxLock&& o) noexcept

@@ -55,6 +55,12 @@ class MboxLock {
     MboxLock& operator=(MboxLock&&) = delete;
     ~MboxLock();
     void touch() { dotlock_.touch(); }
+    // Cuts off the partial message a killed delivery left at the end of
+    // the mailbox, if the stale lock we replaced says where it starts and
+    // a From_ line is there. Call with both locks held, before appending.
+    void repair(const std::string& what);
+    // Notes in the dot lock where our message starts (see dotlock.h).
+    void note_start(long long offset) { dotlock_.note_offset(offset); }
 
   private:
     MboxLock() = default;
@@ -74,6 +80,7 @@ class MboxAppend {
 
     // Errors: EX_TEMPFAIL (ENOSPC, EDQUOT, EFBIG...).
     Status write(std::string_view data);
+    off_t start() const { return start_; }
     // fsync; the message counts as delivered only after this. Errors:
     // EX_TEMPFAIL.
     Status commit();

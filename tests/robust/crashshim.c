@@ -21,6 +21,7 @@
 static long crash_at, calls;
 static int active;
 static char count_file[4096];
+static char once_file[4096];
 
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -34,6 +35,12 @@ __attribute__((constructor)) static void shim_init(void)
     const char* c = getenv("POSTERN_CRASH_COUNT");
     if (c)
         snprintf(count_file, sizeof count_file, "%s", c);
+    /* POSTERN_CRASH_ONCE=file: only the first process to reach the k-th
+     * call dies (children inherit the counter; a real crash does not
+     * repeat in the process that cleans up after it). */
+    const char* o = getenv("POSTERN_CRASH_ONCE");
+    if (o)
+        snprintf(once_file, sizeof once_file, "%s", o);
 }
 
 static void step(void)
@@ -41,8 +48,15 @@ static void step(void)
     if (!active)
         return;
     ++calls;
-    if (crash_at > 0 && calls == crash_at)
+    if (crash_at > 0 && calls == crash_at) {
+        if (once_file[0]) {
+            int fd = open(once_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd < 0)
+                return;
+            close(fd);
+        }
         raise(SIGKILL);
+    }
 }
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))

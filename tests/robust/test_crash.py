@@ -364,9 +364,6 @@ class Crash(unittest.TestCase):
         self.phase_random()
         self.check()
 
-    @unittest.skipUnless(os.environ.get("POSTERN_KNOWN_BUGS"),
-                         "known bug: a killed mbox writer leaves a torn message (see the "
-                         "robustness report); POSTERN_KNOWN_BUGS=1 runs it")
     def test_deliver_steps(self):
         """postern-deliver killed before each of its calls: the mailbox
         must hold only whole messages (SPEC: never leave a half-written
