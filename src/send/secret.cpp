@@ -189,7 +189,10 @@ Result<std::string> resolve_secret(const Config &cfg)
     if (!r.password_file.empty())
         return read_secret_file(r.password_file, cfg.where("relay.password_file"));
     if (!r.password_command.empty())
-        return run_secret_command(r.password_command, cfg.where("relay.password_command"), 30);
+        // A token helper is part of talking to the relay: it gets the same
+        // time limit as a relay reply ([relay] timeout).
+        return run_secret_command(r.password_command, cfg.where("relay.password_command"),
+                                  static_cast<int>(r.timeout));
     return std::string();
 }
 
