@@ -487,8 +487,16 @@ long long parse_size(const std::string& s)
 }
 
 std::string find_fqdn();
+std::string find_hostname();
 
 std::string local_hostname()
+{
+    // Asked for every recipient's routing; it cannot change while we run.
+    static const std::string name = find_hostname();
+    return name;
+}
+
+std::string find_hostname()
 {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) < 0 || !buf[0])
