@@ -248,6 +248,7 @@ Status deliver_file(const Job& job, const std::string& path)
     // Only the usual checks on the file itself: it must be a regular file
     // with one link; whoever owns it, command_user must be able to write it.
     OpenRules rules;
+    rules.read_back = false;
     Result<UniqueFd> fd = open_mbox(path, rules);
     if (!fd)
         return fd.error();

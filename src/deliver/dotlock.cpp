@@ -41,8 +41,9 @@ std::string temp_name(const std::string& lockpath)
 // The pid written in the lock, or 0 when there is none to read. The
 // file is opened without following a symlink and without blocking on a
 // FIFO someone planted there.
-// The pid and the noted offset (-1 when none) written in the lock.
-pid_t read_lock(const std::string& path, long long* offset)
+// The pid and the noted offset and mailbox inode (-1, 0 when none)
+// written in the lock.
+pid_t read_lock(const std::string& path, long long* offset, unsigned long long* inode)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -59,17 +60,21 @@ pid_t read_lock(const std::string& path, long long* offset)
     long pid = std::strtol(buf, &end, 10);
     if (offset) {
         *offset = -1;
-        if (end && *end == ' ') {
-            char* end2 = nullptr;
-            long long off = std::strtoll(end + 1, &end2, 10);
-            if (end2 != end + 1 && off >= 0 && (*end2 == '\n' || *end2 == '\0'))
-                *offset = off;
+        *inode = 0;
+        char* end2 = nullptr;
+        char* end3 = nullptr;
+        long long off = end && *end == ' ' ? std::strtoll(end + 1, &end2, 10) : -1;
+        unsigned long long ino =
+            end2 && end2 != end + 1 && *end2 == ' ' ? std::strtoull(end2 + 1, &end3, 10) : 0;
+        if (off >= 0 && ino > 0 && end3 != end2 + 1 && (*end3 == '\n' || *end3 == '\0')) {
+            *offset = off;
+            *inode = ino;
         }
     }
     return pid > 0 && pid < (1L << 22) ? static_cast<pid_t>(pid) : 0;
 }
 
-pid_t read_pid(const std::string& path) { return read_lock(path, nullptr); }
+pid_t read_pid(const std::string& path) { return read_lock(path, nullptr, nullptr); }
 
 } // namespace
 
@@ -89,7 +94,7 @@ bool dotlock_is_stale(const std::string& path, std::time_t now)
 
 Dotlock::Dotlock(Dotlock&& o) noexcept
     : path_(std::exchange(o.path_, {})), dev_(o.dev_), ino_(o.ino_), touched_(o.touched_),
-      interrupted_at_(o.interrupted_at_)
+      interrupted_at_(o.interrupted_at_), interrupted_inode_(o.interrupted_inode_)
 {
 }
 
@@ -102,6 +107,7 @@ Dotlock& Dotlock::operator=(Dotlock&& o) noexcept
         ino_ = o.ino_;
         touched_ = o.touched_;
         interrupted_at_ = o.interrupted_at_;
+        interrupted_inode_ = o.interrupted_inode_;
     }
     return *this;
 }
@@ -150,9 +156,12 @@ Result<bool> Dotlock::try_lock(const std::string& lockpath)
         // starts; only a dead holder's note counts (a live one that merely
         // forgot to touch its lock may still be writing).
         long long noted = -1;
-        pid_t holder = read_lock(lockpath, &noted);
-        if (holder > 0 && ::kill(holder, 0) < 0 && errno == ESRCH)
+        unsigned long long inode = 0;
+        pid_t holder = read_lock(lockpath, &noted, &inode);
+        if (holder > 0 && ::kill(holder, 0) < 0 && errno == ESRCH) {
             interrupted_at_ = noted;
+            interrupted_inode_ = inode;
+        }
         log_warning("removing stale lock " + lockpath);
         // unlink() removes a symlink itself, never its target.
         ::unlink(lockpath.c_str());
@@ -170,7 +179,7 @@ void Dotlock::touch()
     ::utimensat(AT_FDCWD, path_.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
 }
 
-void Dotlock::note_offset(long long offset)
+void Dotlock::note_offset(long long offset, unsigned long long inode)
 {
     if (!held())
         return;
@@ -179,7 +188,8 @@ void Dotlock::note_offset(long long offset)
         return;
     struct stat st;
     char buf[64];
-    int len = std::snprintf(buf, sizeof buf, "%d %lld\n", static_cast<int>(::getpid()), offset);
+    int len = std::snprintf(buf, sizeof buf, "%d %lld %llu\n", static_cast<int>(::getpid()),
+                            offset, inode);
     if (::fstat(fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_ &&
         ::pwrite(fd, buf, static_cast<size_t>(len), 0) == len)
         (void)::ftruncate(fd, len);

@@ -14,8 +14,8 @@
 // directory there is a foreign lock (and a stale symlink is removed as a
 // link, never through it).
 // While appending, the holder also writes where its message starts into
-// the lock ("<pid> <offset>"; liblockfile and dotlockfile read only the
-// pid). A delivery killed halfway leaves that lock behind with a dead pid:
+// the lock ("<pid> <offset> <mailbox inode>"; liblockfile and dotlockfile
+// read only the pid). A delivery killed halfway leaves that lock behind with a dead pid:
 // whoever takes the lock next learns from interrupted_at() where the
 // partial message begins, and can cut it off (MboxLock::repair).
 // Errors: EX_TEMPFAIL "dotlock <path>: <why>" when the directory refuses
@@ -46,10 +46,12 @@ class Dotlock {
     void touch();
     // Removes the lock if it is still ours (same inode).
     void release();
-    // Records in the lock file where our message starts.
-    void note_offset(long long offset);
-    // The offset a dead holder noted in the stale lock we replaced, or -1.
+    // Records in the lock file where our message starts, in which file.
+    void note_offset(long long offset, unsigned long long inode);
+    // The offset a dead holder noted in the stale lock we replaced, or -1,
+    // and the inode of the mailbox it was writing.
     long long interrupted_at() const { return interrupted_at_; }
+    unsigned long long interrupted_inode() const { return interrupted_inode_; }
     bool held() const { return !path_.empty(); }
 
   private:
@@ -58,6 +60,7 @@ class Dotlock {
     ino_t ino_ = 0;
     std::time_t touched_ = 0;
     long long interrupted_at_ = -1;
+    unsigned long long interrupted_inode_ = 0;
 };
 
 // True when the lock file at path is stale by the rules above (a missing

@@ -163,7 +163,8 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
                 return refuse(path, "it has " + std::to_string(before.st_nlink) +
                                         " hard links");
             UniqueFd fd(::openat(dfd.get(), name.c_str(),
-                                 O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+                                 (rules.read_back ? O_RDWR : O_WRONLY) | O_APPEND | O_NOFOLLOW |
+                                     O_NONBLOCK | O_CLOEXEC));
             if (!fd.valid()) {
                 if (errno == ELOOP)
                     return refuse(path, "it is a symbolic link");
@@ -186,7 +187,8 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
                                          " does not exist and only root may create it");
 
         UniqueFd fd(::openat(dfd.get(), name.c_str(),
-                             O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+                             (rules.read_back ? O_RDWR : O_WRONLY) | O_APPEND | O_CREAT |
+                                 O_EXCL | O_NOFOLLOW | O_NONBLOCK |
                                  O_CLOEXEC,
                              0600));
         if (!fd.valid()) {
@@ -245,12 +247,20 @@ Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long tim
     }
 }
 
+void MboxLock::note_start(long long offset)
+{
+    struct stat st;
+    if (fd_ >= 0 && ::fstat(fd_, &st) == 0)
+        dotlock_.note_offset(offset, static_cast<unsigned long long>(st.st_ino));
+}
+
 void MboxLock::repair(const std::string& what)
 {
     long long at = dotlock_.interrupted_at();
     struct stat st;
-    if (at < 0 || fd_ < 0 || ::fstat(fd_, &st) < 0 || st.st_size <= at)
-        return;
+    if (at < 0 || fd_ < 0 || ::fstat(fd_, &st) < 0 || st.st_size <= at ||
+        static_cast<unsigned long long>(st.st_ino) != dotlock_.interrupted_inode())
+        return; // nothing noted, or the mailbox was replaced meanwhile
     // Only where our own message began: a From_ line at the start of the
     // file or after the blank line that ends the previous message. If a
     // reader rewrote the mailbox meanwhile, that will not be there.
@@ -261,6 +271,24 @@ void MboxLock::repair(const std::string& what)
     bool ok = at >= 2 ? seen.substr(0, 7) == "\n\nFrom " : seen.substr(0, 5) == "From ";
     if (!ok)
         return;
+    // Our partial message holds no other From_ line (mboxrd quotes every
+    // "From " in it); if one follows, a writer that ignores dot locks
+    // appended a whole message after ours, and that must not be cut.
+    char chunk[65536];
+    std::string carry;
+    for (off_t pos = at + 1; pos < st.st_size;) {
+        ssize_t n = ::pread(fd_, chunk, sizeof chunk, pos);
+        if (n <= 0)
+            return;
+        std::string hay = carry + std::string(chunk, static_cast<size_t>(n));
+        if (hay.find("\nFrom ") != std::string::npos) {
+            log_warning("mailbox " + what + ": a killed delivery left a partial message at offset " +
+                        std::to_string(at) + ", but other mail follows it; left as it is");
+            return;
+        }
+        carry = hay.substr(hay.size() > 6 ? hay.size() - 6 : 0);
+        pos += n;
+    }
     if (::ftruncate(fd_, at) < 0 || ::fsync(fd_) < 0) {
         log_error("mailbox " + what + ": cannot remove the partial message a killed delivery "
                   "left at offset " + std::to_string(at));

@@ -36,6 +36,8 @@ struct OpenRules {
     uid_t new_uid = 0;
     gid_t new_gid = 0;
     mode_t new_mode = 0600;
+    bool read_back = true;      // open read-write (MboxLock::repair reads);
+                                // false: write-only, as --file targets are
 };
 
 // Opens path for appending, creating it when missing (see above).
@@ -60,7 +62,7 @@ class MboxLock {
     // a From_ line is there. Call with both locks held, before appending.
     void repair(const std::string& what);
     // Notes in the dot lock where our message starts (see dotlock.h).
-    void note_start(long long offset) { dotlock_.note_offset(offset); }
+    void note_start(long long offset);
 
   private:
     MboxLock() = default;

@@ -99,8 +99,11 @@ Verdict classify_reply(Stage stage, int code, std::string_view text)
         // Relay access denied", "550 5.7.54 Unable to relay") is our setup
         // (unauthenticated, wrong account), not the address: SPEC keeps
         // such mail queued. Postfix and Exchange say it at RCPT.
-        return is_policy_reply(code, text) || is_relay_denied(text) ? Verdict::Deferred
-                                                                    : Verdict::Bounced;
+        // Other 5.7.x replies at RCPT ("Recipient address rejected:
+        // Access denied") are about that address and bounce it.
+        return code == 530 || code == 535 || code == 538 || is_relay_denied(text)
+                   ? Verdict::Deferred
+                   : Verdict::Bounced;
     case Stage::Mail:
     case Stage::Data:
     case Stage::Final:
@@ -169,7 +172,7 @@ Outcome decide(const Exchange &x, size_t n)
             data_text = "timed out waiting for the relay (" + data_text + ")";
     }
 
-    bool any_rcpt_reply = false, rcpt_policy = false;
+    bool any_rcpt_reply = false, rcpt_policy = false, any_accepted = false;
     for (size_t i = 0; i < n; ++i) {
         const Reply *r = i < x.rcpt.size() ? &x.rcpt[i] : nullptr;
         if (r && r->code != 0 && (r->code < 200 || r->code >= 300)) {
@@ -183,6 +186,7 @@ Outcome decide(const Exchange &x, size_t n)
                 o.error = o.replies[i];
             }
         } else if (r && r->code != 0) {
+            any_accepted = true;
             o.rcpts[i] = data_verdict;
             o.replies[i] = data_text;
             any_rcpt_reply = true;
@@ -191,6 +195,10 @@ Outcome decide(const Exchange &x, size_t n)
             o.replies[i] = data_text;
         }
     }
+    // The relay took some recipients: it relays for us, so a refusal of
+    // the others says nothing about the rest of the queue.
+    if (rcpt_policy && any_accepted)
+        o.relay_problem = data_verdict != Verdict::Sent && o.relay_problem;
     if ((!any_rcpt_reply || data_verdict != Verdict::Sent) && !rcpt_policy)
         o.error = data_text;
     return o;

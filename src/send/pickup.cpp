@@ -69,8 +69,9 @@ void Runner::quarantine(const std::string &id, const std::string &why, bool queu
 }
 
 std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const std::string &id,
-                                          const std::string &path, bool from_queue)
+                                          const std::string &path, bool from_queue, bool &park)
 {
+    park = false;
     if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
         quarantine(id, "not a regular file with one link", from_queue);
         return std::nullopt;
@@ -117,6 +118,7 @@ std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const s
             // the message waits where it is and every run says why.
             log_error(id + ": recipient " + r.address + " not expanded, message kept: " +
                       exp.error().text);
+            park = true;
             return std::nullopt;
         }
         if (!exp) {

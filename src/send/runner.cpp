@@ -106,16 +106,14 @@ int Runner::run()
             return EX_TEMPFAIL;
         }
         for (const auto &n : *q) {
-            if (n.size() != 28 || !valid_queue_id(n.substr(0, 24)))
+            if (n.size() < 28 || !valid_queue_id(n.substr(0, 24)))
                 continue;
             std::string id = n.substr(0, 24), ext = n.substr(24);
             if (ext == ".msg") {
                 process(id, false, force);
-            } else if (ext == ".env" && !std::binary_search(q->begin(), q->end(), id + ".msg")) {
-                // finish() removes ID.msg before ID.env: an envelope alone
-                // is the remains of a finished message.
-                if (::unlinkat(queue_fd_.get(), n.c_str(), 0) == 0)
-                    log_info(id + ": removed the envelope of a finished message");
+            } else if ((ext == ".env" || ext == ".env.tmp") &&
+                       !std::binary_search(q->begin(), q->end(), id + ".msg")) {
+                remove_orphan_envelope(id, n);
             }
         }
     }
@@ -129,8 +127,28 @@ int Runner::run()
     return status_;
 }
 
+void Runner::remove_orphan_envelope(const std::string &id, const std::string &name)
+{
+    // finish() removes ID.msg before ID.env, so an envelope alone is the
+    // remains of a finished message. A directory listing is no snapshot
+    // while other runners work, though: look again, right now, before
+    // removing anything (an ID.env is only ever written while ID.msg
+    // exists), and leave a message being moved to failed/ alone.
+    int qfd = queue_fd_.get();
+    if (::faccessat(qfd, (id + ".msg").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        return;
+    if (::access((failed_ + "/" + id + ".msg").c_str(), F_OK) == 0)
+        return;
+    if (::unlinkat(qfd, name.c_str(), 0) == 0)
+        log_info(id + ": removed " + name + " of a finished message");
+}
+
 void Runner::process(const std::string &id, bool in_incoming, bool force)
 {
+    // Once per run: a message picked up from incoming/ is not tried again
+    // when the run lists queue/ (it would count two attempts at once).
+    if (!seen_.insert(id).second)
+        return;
     int dfd = in_incoming ? incoming_fd_.get() : queue_fd_.get();
     std::string name = in_incoming ? id : id + ".msg";
     std::string path = (in_incoming ? incoming_ : queue_) + "/" + name;
@@ -183,9 +201,17 @@ void Runner::process(const std::string &id, bool in_incoming, bool force)
         }
     }
     if (fresh) {
-        auto loaded = load_drop(fd.get(), st, id, path, !in_incoming);
-        if (!loaded)
+        bool park = false;
+        auto loaded = load_drop(fd.get(), st, id, path, !in_incoming, park);
+        if (!loaded) {
+            // Out of incoming/ even so: a file left there would make the
+            // systemd path unit start runner after runner. In queue/
+            // without an envelope it is picked up again by every run.
+            if (park && in_incoming)
+                (void)::renameat(incoming_fd_.get(), id.c_str(), queue_fd_.get(),
+                                 (id + ".msg").c_str());
             return;
+        }
         env = std::move(*loaded);
         // Into the private queue. No envelope is written yet: a message
         // delivered at the first attempt never needs one, and a crash
@@ -401,8 +427,19 @@ void Runner::finish(Envelope &env, int msg_fd)
         env.next = next_attempt(::time(nullptr), std::max(env.attempts, 1), cfg_.queue.min_backoff,
                                 cfg_.queue.max_backoff);
         Status st = save(env);
-        if (!st)
-            log_error(id + ": " + st.error().text);
+        if (!st) {
+            // Without its state the message would be sent again, to the
+            // recipients already served too, on every run (a full spool
+            // fails the same way each time): keep it for a human instead.
+            // mailq lists failed/, and --status reports it as critical.
+            int sent = static_cast<int>(std::count_if(
+                env.rcpts.begin(), env.rcpts.end(),
+                [](const Recipient &r) { return r.state == RcptState::Sent; }));
+            quarantine(id,
+                       "cannot save its delivery state (" + st.error().text + "); " +
+                           std::to_string(sent) + " recipient(s) already sent, the others not",
+                       true);
+        }
         return;
     }
     bool bounced = std::any_of(env.rcpts.begin(), env.rcpts.end(),
@@ -461,6 +498,7 @@ void Runner::finish(Envelope &env, int msg_fd)
     // ID.msg alone would mean "picked up, attempt again".
     ::unlinkat(queue_fd_.get(), (id + ".msg").c_str(), 0);
     ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
+    ::unlinkat(queue_fd_.get(), (id + ".env.tmp").c_str(), 0); // a killed save's
     // Making the removal durable only saves a duplicate after a power
     // failure, never a message, so one directory sync covers a batch.
     if (++unsynced_ >= sync_batch)

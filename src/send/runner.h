@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include <deque>
+#include <set>
 #include <optional>
 #include <memory>
 #include <string>
@@ -65,10 +66,14 @@ class Runner
     void quarantine(const std::string &id, const std::string &why, bool queued);
     // Reads and checks a drop file and expands its recipients; quarantines
     // what cannot be used.
+    // park: the message is fine but cannot be expanded now (an aliases
+    // problem for the admin); it is to wait in queue/ without an envelope.
     std::optional<Envelope> load_drop(int fd, const struct stat &st, const std::string &id,
-                                      const std::string &path, bool from_queue);
+                                      const std::string &path, bool from_queue, bool &park);
     void attempt(Envelope &env, int msg_fd);
     void checkpoint(const Envelope &env);
+    // Removes queue/<name> (ID.env or ID.env.tmp) when ID.msg is gone.
+    void remove_orphan_envelope(const std::string &id, const std::string &name);
     void sync_queue();
     bool ensure_relay();
     void send_relay(Envelope &env, int msg_fd);
@@ -89,6 +94,7 @@ class Runner
     int status_ = 0;                  // exit status of the run
     std::deque<std::string> bounces_; // reports injected during the run, sent before it ends
     int unsynced_ = 0;                // removals from queue/ not yet made durable
+    std::set<std::string> seen_;      // messages this run has worked on
     static constexpr int sync_batch = 64;
 };
 

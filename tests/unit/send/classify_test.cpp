@@ -28,6 +28,8 @@ TEST_CASE("classify: reply codes (SPEC: On the wire)")
          "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain", Verdict::Deferred},
         {"relay denied without enhanced code", Stage::Rcpt, 554, "554 Relay access denied",
          Verdict::Deferred},
+        {"other 5.7.x at RCPT is about the address (review)", Stage::Rcpt, 550,
+         "550 5.7.1 <x@y>: Recipient address rejected: Access denied", Verdict::Bounced},
         {"5xx at MAIL bounces", Stage::Mail, 550, "550 5.1.8 bad sender", Verdict::Bounced},
         {"530 at MAIL never bounces", Stage::Mail, 530, "530 5.7.0 Authentication required",
          Verdict::Deferred},
