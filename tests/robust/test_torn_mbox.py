@@ -40,8 +40,14 @@ class TornMailbox(unittest.TestCase):
         env = None
         if kill_at is not None:
             once = os.path.join(self.dir, "killed-%d" % kill_at)
-            env = {"LD_PRELOAD": self.shim, "POSTERN_CRASH_PROG": "postern-deliver",
-                   "POSTERN_CRASH_AT": str(kill_at), "POSTERN_CRASH_ONCE": once}
+            env = {"PATH": "/usr/bin:/bin", "LD_PRELOAD": self.shim,
+                   "POSTERN_CRASH_PROG": "postern-deliver", "POSTERN_CRASH_AT": str(kill_at),
+                   "POSTERN_CRASH_ONCE": once,
+                   # In the sanitizer build the shim comes before ASan's
+                   # runtime in the library list; tell ASan that is fine.
+                   "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+                   ":verify_asan_link_order=0",
+                   "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
         # A regular file on stdin is read in place (no copy, so no write
         # calls before the mailbox's): the k-th counted call is an append.
         path = os.path.join(self.dir, "msg")
@@ -52,7 +58,11 @@ class TornMailbox(unittest.TestCase):
                                   stdin=f, capture_output=True, env=env, timeout=60)
 
     def subjects(self):
-        return [m["Subject"] for m in mailbox.mbox(self.box)]
+        box = mailbox.mbox(self.box)
+        try:
+            return [m["Subject"] for m in box]
+        finally:
+            box.close()
 
     def test_killed_append_is_cut_off(self):
         """Killed at each of its first 40 counted calls (pid into the dot
