@@ -73,8 +73,8 @@ Status check_address(std::string_view a, std::string_view what)
     if (a[0] == '-')
         return bad("address starts with '-'");
     if (!valid_utf8(a))
-        return fail(EX_DATAERR, std::string(what) + " '" + printable(a) +
-                                    "' is not valid UTF-8 (refused)");
+        return fail(EX_DATAERR,
+                    std::string(what) + " '" + printable(a) + "' is not valid UTF-8 (refused)");
     bool quoted = false;
     int ats = 0;
     for (size_t i = 0; i < a.size(); ++i) {

@@ -170,8 +170,7 @@ Status Expander::target(const std::string& t, bool trusted, int depth, const std
     return name(t, depth, where);
 }
 
-Status Expander::include(const std::string& path, bool trusted, int depth,
-                         const std::string& where)
+Status Expander::include(const std::string& path, bool trusted, int depth, const std::string& where)
 {
     if (path.empty() || path[0] != '/')
         return fail(EX_CONFIG, where + ": :include: needs an absolute path");
@@ -265,8 +264,7 @@ Result<Aliases> Aliases::parse(std::string_view text, const std::string& name, b
         if (ts->empty())
             return fail(EX_CONFIG, entry_where + ": no targets for '" + entry_name + "'");
         if (a.map_.count(entry_name))
-            a.warnings_.push_back(entry_where + ": duplicate alias '" + entry_name +
-                                  "' ignored");
+            a.warnings_.push_back(entry_where + ": duplicate alias '" + entry_name + "' ignored");
         else
             a.map_.emplace(entry_name, AliasEntry{std::move(*ts), entry_where});
         entry_name.clear();

@@ -79,8 +79,7 @@ bool has_control(const std::string& v)
 }
 
 // Returns "" when the key was taken, else the reason it was refused.
-std::string set_key(Config& c, const std::string& sec, const std::string& key,
-                    const std::string& v)
+std::string set_key(Config& c, const std::string& sec, const std::string& key, const std::string& v)
 {
     auto bad = [&](const char* what) {
         return "bad value '" + printable(v) + "' for " + printable(key) + ": " + what;
@@ -331,16 +330,38 @@ const std::vector<std::string>& known_config_keys()
 {
     // Keep in step with set_key() above.
     static const std::vector<std::string> keys = {
-        "relay.host", "relay.port", "relay.tls", "relay.tls_verify", "relay.tls_pin",
-        "relay.ca_file", "relay.client_cert", "relay.client_key", "relay.user",
-        "relay.password", "relay.password_file", "relay.password_command", "relay.auth",
-        "relay.timeout", "relay.data_timeout",
-        "sender.from", "sender.rewrite_from", "sender.domain",
-        "local.domains", "local.aliases", "local.mailbox", "local.mail_group",
-        "local.lock_timeout", "local.command_user", "local.command_timeout",
-        "queue.dir", "queue.lifetime", "queue.max_size", "queue.min_backoff",
+        "relay.host",
+        "relay.port",
+        "relay.tls",
+        "relay.tls_verify",
+        "relay.tls_pin",
+        "relay.ca_file",
+        "relay.client_cert",
+        "relay.client_key",
+        "relay.user",
+        "relay.password",
+        "relay.password_file",
+        "relay.password_command",
+        "relay.auth",
+        "relay.timeout",
+        "relay.data_timeout",
+        "sender.from",
+        "sender.rewrite_from",
+        "sender.domain",
+        "local.domains",
+        "local.aliases",
+        "local.mailbox",
+        "local.mail_group",
+        "local.lock_timeout",
+        "local.command_user",
+        "local.command_timeout",
+        "queue.dir",
+        "queue.lifetime",
+        "queue.max_size",
+        "queue.min_backoff",
         "queue.max_backoff",
-        "log.target", "log.debug",
+        "log.target",
+        "log.debug",
     };
     return keys;
 }
@@ -425,7 +446,8 @@ Result<Config> load_config(const std::string& path)
             if (h != "127.0.0.1" && h != "::1" && h != "[::1]" && h != "localhost")
                 return fail(EX_CONFIG, cfg.where("relay.tls") +
                                            ": tls = none with a password would send it in clear "
-                                           "text to " + h + "; use starttls or implicit");
+                                           "text to " +
+                                           h + "; use starttls or implicit");
     }
     if (secrets && r.user.empty())
         return fail(EX_CONFIG, cfg.where("relay.user") + ": a password is set but user is not");

@@ -60,10 +60,10 @@ struct LocalConfig {
 
 struct QueueConfig {
     std::string dir = "/var/spool/postern";
-    long lifetime = 5 * 86400;          // seconds, then bounce
-    long long max_size = 100LL << 20;   // bytes per message
-    long min_backoff = 300;             // first retry after
-    long max_backoff = 4 * 3600;        // retry interval cap
+    long lifetime = 5 * 86400;        // seconds, then bounce
+    long long max_size = 100LL << 20; // bytes per message
+    long min_backoff = 300;           // first retry after
+    long max_backoff = 4 * 3600;      // retry interval cap
 };
 
 struct LogConfig {

@@ -225,8 +225,8 @@ Result<std::string> format_envelope(const Envelope& e)
     w.put_num("next", static_cast<long long>(e.next));
     w.put_text("error", e.error);
     for (const auto& r : e.rcpts) {
-        std::string v = std::string(rcpt_state_name(r.state)) + " " + rcpt_kind_name(r.kind) +
-                        " " + r.address;
+        std::string v =
+            std::string(rcpt_state_name(r.state)) + " " + rcpt_kind_name(r.kind) + " " + r.address;
         w.put("rcpt", v);
         w.put_if("orig", r.orig);
         w.put_text("reply", r.reply);

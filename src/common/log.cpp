@@ -56,8 +56,8 @@ void log_configure(const LogConfig& cfg)
         g_syslog = false;
         g_stderr = true;
     } else if (cfg.target == LogTarget::File) {
-        int fd = ::open(cfg.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                        0640);
+        int fd =
+            ::open(cfg.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (fd >= 0) {
             g_file = fd;
             g_syslog = false;

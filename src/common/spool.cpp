@@ -124,8 +124,7 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
 
 DropFile::DropFile(DropFile&& o) noexcept
     : dir_(std::move(o.dir_)), id_(std::move(o.id_)), dirfd_(std::move(o.dirfd_)),
-      fd_(std::move(o.fd_)), buf_(std::move(o.buf_)), written_(o.written_),
-      committed_(o.committed_)
+      fd_(std::move(o.fd_)), buf_(std::move(o.buf_)), written_(o.written_), committed_(o.committed_)
 {
     o.committed_ = true;
 }
@@ -172,8 +171,7 @@ Status DropFile::commit(long long header_offset, long long message_size)
     if (!st)
         return st;
     char digits[32];
-    std::snprintf(digits, sizeof digits, "%0*lld", static_cast<int>(drop_size_width),
-                  message_size);
+    std::snprintf(digits, sizeof digits, "%0*lld", static_cast<int>(drop_size_width), message_size);
     off_t at = static_cast<off_t>(header_offset + static_cast<long long>(drop_size_offset));
     if (::pwrite(fd_.get(), digits, drop_size_width, at) != static_cast<ssize_t>(drop_size_width))
         return fail_errno(EX_TEMPFAIL, "write", path);

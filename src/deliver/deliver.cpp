@@ -68,7 +68,8 @@ Status append_mbox(const Job& job, int fd, MboxLock& lock, const std::string& pa
     Status st = app->write(head);
     if (!st)
         return st;
-    st = write_body(job, true, [&](std::string_view d) { return app->write(d); }, &lock);
+    st = write_body(
+        job, true, [&](std::string_view d) { return app->write(d); }, &lock);
     if (!st)
         return st;
     return app->commit();
@@ -89,10 +90,10 @@ bool root_may_open_in(const std::string& dir)
     size_t pos = 1;
     for (;;) {
         size_t slash = dir.find('/', pos);
-        std::string part = dir.substr(pos, slash == std::string::npos ? std::string::npos
-                                                                       : slash - pos);
-        bool last = slash == std::string::npos || dir.find_first_not_of('/', slash) ==
-                                                      std::string::npos;
+        std::string part =
+            dir.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+        bool last =
+            slash == std::string::npos || dir.find_first_not_of('/', slash) == std::string::npos;
         if (!part.empty()) {
             path += "/" + part;
             struct stat st;
@@ -180,8 +181,8 @@ Status deliver_user(const Job& job, const std::string& name, bool repair_only = 
     st = append_mbox(job, fd->get(), *lock, mp->path, rcpt);
     if (!st)
         return st;
-    log_info("to=<" + u->name + ">, mailbox=" + mp->path + ", size=" +
-             std::to_string(job.msg.size()) + ", status=delivered");
+    log_info("to=<" + u->name + ">, mailbox=" + mp->path +
+             ", size=" + std::to_string(job.msg.size()) + ", status=delivered");
     return {};
 }
 
@@ -227,8 +228,8 @@ Result<struct passwd> become_command_user(const Config& cfg)
     struct passwd* pw = ::getpwnam(cfg.local.command_user.c_str());
     if (!pw || pw->pw_uid == 0)
         return fail(EX_CONFIG, "command_user '" + cfg.local.command_user +
-                                   "' does not exist or is root (" + cfg.where("local.command_user") +
-                                   ")");
+                                   "' does not exist or is root (" +
+                                   cfg.where("local.command_user") + ")");
     struct passwd copy = *pw;
     Status st = become(copy.pw_uid, copy.pw_gid);
     if (!st)
@@ -359,8 +360,7 @@ Result<int> run(int argc, char** argv)
         if (!ok)
             return fail(EX_USAGE, ok.error().text);
     }
-    Result<Config> cfg =
-        load_config(opt->config.empty() ? default_config_path() : opt->config);
+    Result<Config> cfg = load_config(opt->config.empty() ? default_config_path() : opt->config);
     if (!cfg)
         return cfg.error();
     if (cfg->log.debug)

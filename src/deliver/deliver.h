@@ -28,11 +28,11 @@
 namespace postern::deliver {
 
 struct Options {
-    std::string config;    // -C; empty: the default path
+    std::string config; // -C; empty: the default path
     bool sender_given = false;
-    std::string sender;    // -f; empty: the null sender
-    std::string file;      // --file
-    std::string command;   // --command
+    std::string sender;  // -f; empty: the null sender
+    std::string file;    // --file
+    std::string command; // --command
     std::vector<std::string> users;
 };
 

@@ -188,8 +188,8 @@ void Dotlock::note_offset(long long offset, unsigned long long inode)
         return;
     struct stat st;
     char buf[64];
-    int len = std::snprintf(buf, sizeof buf, "%d %lld %llu\n", static_cast<int>(::getpid()),
-                            offset, inode);
+    int len = std::snprintf(buf, sizeof buf, "%d %lld %llu\n", static_cast<int>(::getpid()), offset,
+                            inode);
     if (::fstat(fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_ &&
         ::pwrite(fd, buf, static_cast<size_t>(len), 0) == len)
         (void)::ftruncate(fd, len);

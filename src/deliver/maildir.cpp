@@ -78,7 +78,8 @@ Result<std::string> maildir_deliver(const std::string& dir,
         }
     } cleanup{tmp};
 
-    Status st = write_message([&](std::string_view data) { return write_all(fd.get(), data, tmp); });
+    Status st =
+        write_message([&](std::string_view data) { return write_all(fd.get(), data, tmp); });
     if (!st)
         return st.error();
     st = fsync_fd(fd.get(), tmp);

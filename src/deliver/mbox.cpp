@@ -151,8 +151,8 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
     // Anyone could swap names in a world-writable directory without the
     // sticky bit; root must not create or open files there.
     if (::geteuid() == 0 && (dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX))
-        return fail(EX_TEMPFAIL, "mailbox directory " + dir +
-                                     " is world-writable without the sticky bit");
+        return fail(EX_TEMPFAIL,
+                    "mailbox directory " + dir + " is world-writable without the sticky bit");
 
     for (int attempt = 0; attempt < 2; ++attempt) {
         struct stat before;
@@ -160,8 +160,7 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
             if (!S_ISREG(before.st_mode))
                 return refuse(path, kind_of(before.st_mode));
             if (before.st_nlink != 1)
-                return refuse(path, "it has " + std::to_string(before.st_nlink) +
-                                        " hard links");
+                return refuse(path, "it has " + std::to_string(before.st_nlink) + " hard links");
             UniqueFd fd(::openat(dfd.get(), name.c_str(),
                                  (rules.read_back ? O_RDWR : O_WRONLY) | O_APPEND | O_NOFOLLOW |
                                      O_NONBLOCK | O_CLOEXEC));
@@ -183,13 +182,12 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
         if (errno != ENOENT)
             return fail_errno(EX_TEMPFAIL, "stat", path);
         if (!rules.may_create)
-            return fail(EX_TEMPFAIL, "mailbox " + path +
-                                         " does not exist and only root may create it");
+            return fail(EX_TEMPFAIL,
+                        "mailbox " + path + " does not exist and only root may create it");
 
         UniqueFd fd(::openat(dfd.get(), name.c_str(),
-                             (rules.read_back ? O_RDWR : O_WRONLY) | O_APPEND | O_CREAT |
-                                 O_EXCL | O_NOFOLLOW | O_NONBLOCK |
-                                 O_CLOEXEC,
+                             (rules.read_back ? O_RDWR : O_WRONLY) | O_APPEND | O_CREAT | O_EXCL |
+                                 O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
                              0600));
         if (!fd.valid()) {
             if (errno == EEXIST)
@@ -282,7 +280,8 @@ void MboxLock::repair(const std::string& what)
             return;
         std::string hay = carry + std::string(chunk, static_cast<size_t>(n));
         if (hay.find("\nFrom ") != std::string::npos) {
-            log_warning("mailbox " + what + ": a killed delivery left a partial message at offset " +
+            log_warning("mailbox " + what +
+                        ": a killed delivery left a partial message at offset " +
                         std::to_string(at) + ", but other mail follows it; left as it is");
             return;
         }
@@ -290,12 +289,16 @@ void MboxLock::repair(const std::string& what)
         pos += n;
     }
     if (::ftruncate(fd_, at) < 0 || ::fsync(fd_) < 0) {
-        log_error("mailbox " + what + ": cannot remove the partial message a killed delivery "
-                  "left at offset " + std::to_string(at));
+        log_error("mailbox " + what +
+                  ": cannot remove the partial message a killed delivery "
+                  "left at offset " +
+                  std::to_string(at));
         return;
     }
-    log_warning("mailbox " + what + ": removed the partial message a killed delivery left at "
-                "offset " + std::to_string(at));
+    log_warning("mailbox " + what +
+                ": removed the partial message a killed delivery left at "
+                "offset " +
+                std::to_string(at));
 }
 
 MboxLock::MboxLock(MboxLock&& o) noexcept

@@ -36,8 +36,8 @@ struct OpenRules {
     uid_t new_uid = 0;
     gid_t new_gid = 0;
     mode_t new_mode = 0600;
-    bool read_back = true;      // open read-write (MboxLock::repair reads);
-                                // false: write-only, as --file targets are
+    bool read_back = true; // open read-write (MboxLock::repair reads);
+                           // false: write-only, as --file targets are
 };
 
 // Opens path for appending, creating it when missing (see above).

@@ -73,7 +73,8 @@ Status Message::each_chunk(const std::function<Status(std::string_view)>& fn) co
     std::vector<char> buf(1 << 16);
     off_t off = 0;
     while (off < size_) {
-        size_t want = static_cast<size_t>(std::min<off_t>(size_ - off, static_cast<off_t>(buf.size())));
+        size_t want =
+            static_cast<size_t>(std::min<off_t>(size_ - off, static_cast<off_t>(buf.size())));
         ssize_t n = ::pread(fd_.get(), buf.data(), want, start_ + off);
         if (n < 0 && errno == EINTR)
             continue;

@@ -8,14 +8,12 @@
 #include <cstdio>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
 constexpr size_t whole_message_limit = 64 * 1024;
 
-std::string qualified(const Recipient &r, const std::string &domain)
+std::string qualified(const Recipient& r, const std::string& domain)
 {
     if (r.kind == RcptKind::Relay || r.kind == RcptKind::Local)
         return qualify(r.address, domain);
@@ -23,7 +21,7 @@ std::string qualified(const Recipient &r, const std::string &domain)
 }
 
 // "5.1.1" from the reply, else a status that fits the failure.
-std::string status_of(const Recipient &r)
+std::string status_of(const Recipient& r)
 {
     std::string s = enhanced_status(r.reply);
     if (!s.empty() && s[0] == '5')
@@ -35,7 +33,7 @@ std::string status_of(const Recipient &r)
     return "5.0.0";
 }
 
-std::string diagnostic(const Recipient &r)
+std::string diagnostic(const Recipient& r)
 {
     bool smtp = r.kind == RcptKind::Relay && r.reply.size() > 3 && r.reply[0] >= '2' &&
                 r.reply[0] <= '5' && r.reply[3] == ' ';
@@ -43,7 +41,7 @@ std::string diagnostic(const Recipient &r)
 }
 
 // The header section of a CRLF message (up to the empty line).
-std::string header_part(const std::string &msg)
+std::string header_part(const std::string& msg)
 {
     size_t end = msg.find("\r\n\r\n");
     return end == std::string::npos ? msg : msg.substr(0, end + 2);
@@ -51,12 +49,11 @@ std::string header_part(const std::string &msg)
 
 } // namespace
 
-
-std::string format_bounce(const BounceInfo &in, const Envelope &env, const std::string &original,
+std::string format_bounce(const BounceInfo& in, const Envelope& env, const std::string& original,
                           bool original_complete)
 {
     const std::string crlf = "\r\n";
-    const std::string &b = in.boundary;
+    const std::string& b = in.boundary;
     std::string o;
     o += "From: Mail Delivery System <MAILER-DAEMON@" + in.domain + ">" + crlf;
     o += "To: " + in.to + crlf;
@@ -80,7 +77,7 @@ std::string format_bounce(const BounceInfo &in, const Envelope &env, const std::
     o += "I'm sorry to have to inform you that your message could not" + crlf;
     o += "be delivered to one or more recipients. It's attached below." + crlf + crlf;
     o += "The mail system" + crlf + crlf;
-    for (const auto &r : env.rcpts) {
+    for (const auto& r : env.rcpts) {
         if (r.state != RcptState::Bounced)
             continue;
         o += "<" + qualified(r, in.domain) + ">";
@@ -97,7 +94,7 @@ std::string format_bounce(const BounceInfo &in, const Envelope &env, const std::
     if (!env.sender.empty())
         o += "X-Postern-Sender: rfc822; " + env.sender + crlf;
     o += "Arrival-Date: " + rfc5322_date(env.time) + crlf;
-    for (const auto &r : env.rcpts) {
+    for (const auto& r : env.rcpts) {
         if (r.state != RcptState::Bounced)
             continue;
         o += crlf;
@@ -127,8 +124,8 @@ std::string format_bounce(const BounceInfo &in, const Envelope &env, const std::
     return o;
 }
 
-Result<std::string> inject_bounce(const Config &cfg, const std::string &report,
-                                  const std::string &rcpt)
+Result<std::string> inject_bounce(const Config& cfg, const std::string& report,
+                                  const std::string& rcpt)
 {
     std::string id = new_queue_id();
     Envelope e;

@@ -20,8 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace postern::send
-{
+namespace postern::send {
 
 struct BounceInfo {
     std::string id;     // queue id of the failed message
@@ -35,13 +34,12 @@ struct BounceInfo {
 
 // The report for env's bounced recipients; original: the queued message
 // (or as much of it as the caller read: headers at least), CRLF.
-std::string format_bounce(const BounceInfo &info, const Envelope &env, const std::string &original,
+std::string format_bounce(const BounceInfo& info, const Envelope& env, const std::string& original,
                           bool original_complete);
-
 
 // Writes report into incoming/ as a new drop file for rcpt (null sender).
 // Returns the new queue id.
-Result<std::string> inject_bounce(const Config &cfg, const std::string &report,
-                                  const std::string &rcpt);
+Result<std::string> inject_bounce(const Config& cfg, const std::string& report,
+                                  const std::string& rcpt);
 
 } // namespace postern::send

@@ -16,12 +16,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
-const char *tls_name(TlsMode m)
+const char* tls_name(TlsMode m)
 {
     switch (m) {
     case TlsMode::StartTls:
@@ -34,15 +32,12 @@ const char *tls_name(TlsMode m)
     return "?";
 }
 
-void say(const std::string &s)
-{
-    std::printf("%s\n", s.c_str());
-}
+void say(const std::string& s) { std::printf("%s\n", s.c_str()); }
 
 // The exit status for a failed probe, and a line saying what to fix.
-int judge(const ProbeResult &p, const Config &cfg)
+int judge(const ProbeResult& p, const Config& cfg)
 {
-    const Exchange &x = p.exchange;
+    const Exchange& x = p.exchange;
     if (x.curl_code == CURLE_OK && !x.no_auth) {
         return 0;
     }
@@ -76,7 +71,7 @@ int judge(const ProbeResult &p, const Config &cfg)
     }
 }
 
-void show_tls(const ProbeResult &p)
+void show_tls(const ProbeResult& p)
 {
     if (!p.tls_version.empty())
         say("  TLS: " + p.tls_version);
@@ -88,7 +83,7 @@ void show_tls(const ProbeResult &p)
         say("  certificate verification: " + p.verify_text);
 }
 
-int send_test(const Config &cfg, const std::string &secret, const Options &opt)
+int send_test(const Config& cfg, const std::string& secret, const Options& opt)
 {
     std::string domain = mail_domain(cfg);
     std::string from = !cfg.sender.from.empty()                        ? cfg.sender.from
@@ -136,7 +131,7 @@ int send_test(const Config &cfg, const std::string &secret, const Options &opt)
 
 } // namespace
 
-Result<int> run_check(const Config &cfg, const Options &opt)
+Result<int> run_check(const Config& cfg, const Options& opt)
 {
     say("config: " + cfg.path + (cfg.file_found ? ": ok" : ": not found, using defaults"));
     if (cfg.relay.hosts.empty()) {

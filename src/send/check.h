@@ -14,9 +14,8 @@
 #include "common/result.h"
 #include "send/runner.h"
 
-namespace postern::send
-{
+namespace postern::send {
 
-Result<int> run_check(const Config &cfg, const Options &opt);
+Result<int> run_check(const Config& cfg, const Options& opt);
 
 } // namespace postern::send

@@ -5,19 +5,14 @@
 
 #include <curl/curl.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
-bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // What to say about a failure that happened before MAIL FROM: every such
 // failure is about the relay or our configuration, never the message.
-std::string relay_error(const Exchange &x)
+std::string relay_error(const Exchange& x)
 {
     if (x.no_auth)
         return "relay did not offer AUTH although credentials are configured: refusing to send "
@@ -113,7 +108,7 @@ Verdict classify_reply(Stage stage, int code, std::string_view text)
     }
 }
 
-Outcome decide(const Exchange &x, size_t n)
+Outcome decide(const Exchange& x, size_t n)
 {
     Outcome o;
     o.rcpts.assign(n, Verdict::Deferred);
@@ -123,7 +118,7 @@ Outcome decide(const Exchange &x, size_t n)
         // Nothing about this message reached the relay.
         o.relay_problem = true;
         o.error = relay_error(x);
-        for (auto &r : o.replies)
+        for (auto& r : o.replies)
             r = o.error;
         return o;
     }
@@ -174,7 +169,7 @@ Outcome decide(const Exchange &x, size_t n)
 
     bool any_rcpt_reply = false, rcpt_policy = false, any_accepted = false;
     for (size_t i = 0; i < n; ++i) {
-        const Reply *r = i < x.rcpt.size() ? &x.rcpt[i] : nullptr;
+        const Reply* r = i < x.rcpt.size() ? &x.rcpt[i] : nullptr;
         if (r && r->code != 0 && (r->code < 200 || r->code >= 300)) {
             o.rcpts[i] = classify_reply(Stage::Rcpt, r->code, r->text);
             o.replies[i] = r->text;

@@ -21,8 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace postern::send
-{
+namespace postern::send {
 
 // The SMTP step a reply answers.
 enum class Stage { Greeting, Ehlo, StartTls, Auth, Mail, Rcpt, Data, Final, Quit };
@@ -67,7 +66,7 @@ bool is_policy_reply(int code, std::string_view text);
 std::string enhanced_status(std::string_view text);
 
 // Decides every recipient of a transaction of n recipients.
-Outcome decide(const Exchange &x, size_t n);
+Outcome decide(const Exchange& x, size_t n);
 
 // Next attempt after a failed one: now + min(max_backoff,
 // min_backoff * 2^(attempts-1)); attempts counts the one just made (>= 1).

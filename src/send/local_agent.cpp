@@ -11,10 +11,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-namespace postern::send
-{
+namespace postern::send {
 
-LocalResult map_deliver_status(int status, const std::string &last_line)
+LocalResult map_deliver_status(int status, const std::string& last_line)
 {
     LocalResult r;
     if (status == 0) {
@@ -42,8 +41,8 @@ LocalResult map_deliver_status(int status, const std::string &last_line)
     return r;
 }
 
-LocalResult deliver_local(const Recipient &rc, const std::string &sender, const std::string &conf,
-                          const std::string &msg_path, long long offset)
+LocalResult deliver_local(const Recipient& rc, const std::string& sender, const std::string& conf,
+                          const std::string& msg_path, long long offset)
 {
     std::vector<std::string> argv = {program_path("postern-deliver")};
     if (!conf.empty()) {
@@ -81,7 +80,7 @@ LocalResult deliver_local(const Recipient &rc, const std::string &sender, const 
             while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
                 text.pop_back();
             last = text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
-            for (auto &c : last)
+            for (auto& c : last)
                 if (static_cast<unsigned char>(c) < 0x20)
                     c = ' ';
         }

@@ -15,8 +15,7 @@
 
 #include <string>
 
-namespace postern::send
-{
+namespace postern::send {
 
 struct LocalResult {
     Verdict verdict = Verdict::Deferred;
@@ -25,10 +24,10 @@ struct LocalResult {
 
 // conf: the -C path to pass on ("" for the default). msg_path: queue/ID.msg,
 // opened afresh so the child gets its own file offset.
-LocalResult deliver_local(const Recipient &r, const std::string &sender, const std::string &conf,
-                          const std::string &msg_path, long long offset);
+LocalResult deliver_local(const Recipient& r, const std::string& sender, const std::string& conf,
+                          const std::string& msg_path, long long offset);
 
 // Maps an exit status and the child's last stderr line (pure).
-LocalResult map_deliver_status(int status, const std::string &last_line);
+LocalResult map_deliver_status(int status, const std::string& last_line);
 
 } // namespace postern::send

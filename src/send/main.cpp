@@ -3,7 +3,7 @@
 #include "common/process.h"
 #include "send/send.h"
 
-int main(int argc, char **argv)
+int main(int argc, char** argv)
 {
     // First: the environment is rebuilt from an allow-list before libcurl
     // (initialised in run()) can read SSLKEYLOGFILE or *_proxy.

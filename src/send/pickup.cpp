@@ -16,25 +16,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
 constexpr time_t sweep_age = 36 * 3600; // qmail's limit for tmp/ leftovers
-
 
 } // namespace
 
 void Runner::sweep()
 {
     time_t now = ::time(nullptr);
-    for (const std::string *dir : {&incoming_, &queue_}) {
+    for (const std::string* dir : {&incoming_, &queue_}) {
         int dfd = dir == &incoming_ ? incoming_fd_.get() : queue_fd_.get();
-        DIR *d = ::opendir(dir->c_str());
+        DIR* d = ::opendir(dir->c_str());
         if (!d)
             continue;
-        while (struct dirent *e = ::readdir(d)) {
+        while (struct dirent* e = ::readdir(d)) {
             std::string n = e->d_name;
             bool leftover = dir == &incoming_ ? (n.size() > 1 && n[0] == '.' && n != "..")
                                               : (n.size() > 4 && n.substr(n.size() - 4) == ".tmp");
@@ -50,7 +47,7 @@ void Runner::sweep()
     }
 }
 
-void Runner::quarantine(const std::string &id, const std::string &why, bool queued)
+void Runner::quarantine(const std::string& id, const std::string& why, bool queued)
 {
     UniqueFd ffd(::open(failed_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     int src = queued ? queue_fd_.get() : incoming_fd_.get();
@@ -68,8 +65,8 @@ void Runner::quarantine(const std::string &id, const std::string &why, bool queu
     log_error(id + ": moved to " + failed_ + ": " + why);
 }
 
-std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const std::string &id,
-                                          const std::string &path, bool from_queue, bool &park)
+std::optional<Envelope> Runner::load_drop(int fd, const struct stat& st, const std::string& id,
+                                          const std::string& path, bool from_queue, bool& park)
 {
     park = false;
     if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
@@ -110,14 +107,14 @@ std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const s
     env->uid = st.st_uid; // the submitter is the file's owner, not what it says
 
     std::vector<Recipient> final;
-    for (const auto &r : env->rcpts) {
+    for (const auto& r : env->rcpts) {
         auto exp = expand_recipient(r.address, aliases_, cfg_);
         if (!exp && (exp.error().code == EX_CONFIG || is_temporary(exp.error()))) {
             // A broken aliases setup (an unreadable :include:, a command in
             // an untrusted file) is the admin's to fix, not the sender's:
             // the message waits where it is and every run says why.
-            log_error(id + ": recipient " + r.address + " not expanded, message kept: " +
-                      exp.error().text);
+            log_error(id + ": recipient " + r.address +
+                      " not expanded, message kept: " + exp.error().text);
             park = true;
             return std::nullopt;
         }
@@ -130,11 +127,11 @@ std::optional<Envelope> Runner::load_drop(int fd, const struct stat &st, const s
             final.push_back(b);
             continue;
         }
-        for (auto &x : *exp) {
+        for (auto& x : *exp) {
             if (x.address != r.address && x.orig.empty())
                 x.orig = r.address;
             bool dup = false;
-            for (const auto &f : final)
+            for (const auto& f : final)
                 dup = dup || (f.kind == x.kind && f.address == x.address);
             if (!dup)
                 final.push_back(x);

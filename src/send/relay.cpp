@@ -18,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-namespace postern::send
-{
+namespace postern::send {
 
 struct RelaySession::State {
     Config cfg;
@@ -52,20 +51,18 @@ struct RelaySession::State {
     CurlEasy easy;
 };
 
-namespace
-{
+namespace {
 
 // A user, a secret and an auth mode other than none: then the relay must
 // offer AUTH, and a relay that does not is refused.
-bool configured_credentials(const RelaySession::State &s)
+bool configured_credentials(const RelaySession::State& s)
 {
     return !s.cfg.relay.user.empty() && !s.secret.empty() && s.cfg.relay.auth != AuthMode::None;
 }
 
 } // namespace
 
-namespace
-{
+namespace {
 
 using State = RelaySession::State;
 constexpr size_t max_reply_text = 512;
@@ -88,7 +85,7 @@ bool starts_with(std::string_view s, std::string_view p)
 }
 
 // A client command: which step of the dialogue the next replies answer.
-void on_command(State &s, std::string_view line)
+void on_command(State& s, std::string_view line)
 {
     s.last_event_ms = now_ms();
     if (s.stage == Stage::Auth && !starts_with(line, "MAIL ") && !starts_with(line, "QUIT") &&
@@ -120,16 +117,16 @@ void on_command(State &s, std::string_view line)
 }
 
 // Records the TLS version and peer certificate of the live connection.
-void note_tls(State &s)
+void note_tls(State& s)
 {
-    struct curl_tlssessioninfo *info = nullptr;
+    struct curl_tlssessioninfo* info = nullptr;
     if (!s.tls_version.empty() ||
         curl_easy_getinfo(s.easy.get(), CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || !info ||
         info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
         return;
-    SSL *ssl = static_cast<SSL *>(info->internals);
+    SSL* ssl = static_cast<SSL*>(info->internals);
     s.tls_version = SSL_get_version(ssl);
-    if (X509 *cert = SSL_get1_peer_certificate(ssl)) {
+    if (X509* cert = SSL_get1_peer_certificate(ssl)) {
         char buf[512];
         X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
         s.cert_subject = buf;
@@ -141,7 +138,7 @@ void note_tls(State &s)
 
 // A complete reply: file it under the step it answers. Returns false to
 // abort the transfer.
-bool on_reply(State &s, Reply r)
+bool on_reply(State& s, Reply r)
 {
     switch (s.stage) {
     case Stage::Greeting:
@@ -187,9 +184,9 @@ bool on_reply(State &s, Reply r)
 
 // libcurl hands every server reply line to the header callback
 // (pingpong.c), which is the only place per-recipient replies show up.
-size_t header_cb(char *buf, size_t size, size_t n, void *ud) noexcept
+size_t header_cb(char* buf, size_t size, size_t n, void* ud) noexcept
 {
-    State &s = *static_cast<State *>(ud);
+    State& s = *static_cast<State*>(ud);
     size_t len = size * n;
     std::string_view line = chomp(std::string_view(buf, len));
     s.last_event_ms = now_ms();
@@ -233,9 +230,9 @@ size_t header_cb(char *buf, size_t size, size_t n, void *ud) noexcept
     }
 }
 
-size_t read_cb(char *buf, size_t size, size_t n, void *ud) noexcept
+size_t read_cb(char* buf, size_t size, size_t n, void* ud) noexcept
 {
-    State &s = *static_cast<State *>(ud);
+    State& s = *static_cast<State*>(ud);
     // Honour size * n and keep our own offset: libcurl may ask for any
     // amount, many times (the SMTP example's single-read assumption is
     // curl issue #7330).
@@ -261,9 +258,9 @@ size_t read_cb(char *buf, size_t size, size_t n, void *ud) noexcept
     return static_cast<size_t>(r);
 }
 
-int debug_cb(CURL *, curl_infotype type, char *data, size_t size, void *ud) noexcept
+int debug_cb(CURL*, curl_infotype type, char* data, size_t size, void* ud) noexcept
 {
-    State &s = *static_cast<State *>(ud);
+    State& s = *static_cast<State*>(ud);
     std::string_view text(data, size);
     try {
         switch (type) {
@@ -294,9 +291,9 @@ int debug_cb(CURL *, curl_infotype type, char *data, size_t size, void *ud) noex
 
 // Our own sockets, so that a stalled relay can be cut off with shutdown()
 // (see relay.h) and a closed descriptor is never touched again.
-curl_socket_t open_cb(void *ud, curlsocktype, struct curl_sockaddr *a) noexcept
+curl_socket_t open_cb(void* ud, curlsocktype, struct curl_sockaddr* a) noexcept
 {
-    State &s = *static_cast<State *>(ud);
+    State& s = *static_cast<State*>(ud);
     int fd = ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD;
@@ -309,16 +306,16 @@ curl_socket_t open_cb(void *ud, curlsocktype, struct curl_sockaddr *a) noexcept
     return fd;
 }
 
-int close_cb(void *ud, curl_socket_t fd) noexcept
+int close_cb(void* ud, curl_socket_t fd) noexcept
 {
-    State &s = *static_cast<State *>(ud);
+    State& s = *static_cast<State*>(ud);
     s.sockets.erase(fd);
     return ::close(fd);
 }
 
-std::string url_for(const Config &cfg, size_t host)
+std::string url_for(const Config& cfg, size_t host)
 {
-    const RelayConfig &r = cfg.relay;
+    const RelayConfig& r = cfg.relay;
     std::string h = r.hosts[host];
     if (h.find(':') != std::string::npos && h.front() != '[')
         h = "[" + h + "]";
@@ -328,10 +325,10 @@ std::string url_for(const Config &cfg, size_t host)
     return scheme + h + ":" + std::to_string(r.effective_port()) + "/" + local_fqdn();
 }
 
-void set_common(State &s, bool inspect_only)
+void set_common(State& s, bool inspect_only)
 {
-    CURL *e = s.easy.get();
-    const RelayConfig &r = s.cfg.relay;
+    CURL* e = s.easy.get();
+    const RelayConfig& r = s.cfg.relay;
     long timeout = r.timeout > 0 ? r.timeout : 60;
     curl_easy_setopt(e, CURLOPT_URL, url_for(s.cfg, s.host).c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -376,7 +373,7 @@ void set_common(State &s, bool inspect_only)
         // Some servers answer 535 to AUTH PLAIN without an initial response
         // (curl KNOWN_BUGS 3.4).
         curl_easy_setopt(e, CURLOPT_SASL_IR, 1L);
-        const char *mech = nullptr;
+        const char* mech = nullptr;
         switch (r.auth) {
         case AuthMode::Plain:
             mech = "AUTH=PLAIN";
@@ -406,7 +403,7 @@ void set_common(State &s, bool inspect_only)
     }
 }
 
-void reset_transfer(State &s)
+void reset_transfer(State& s)
 {
     s.x = Exchange();
     s.stage = Stage::Greeting;
@@ -424,9 +421,9 @@ void reset_transfer(State &s)
 
 // Runs the prepared transfer through the multi handle, enforcing the
 // per-step timeout (relay.h). Fills s.x.curl_code / curl_error.
-void run_transfer(State &s)
+void run_transfer(State& s)
 {
-    CURLM *m = s.multi.get();
+    CURLM* m = s.multi.get();
     long timeout_ms = (s.cfg.relay.timeout > 0 ? s.cfg.relay.timeout : 60) * 1000L;
     s.last_event_ms = now_ms();
     curl_multi_add_handle(m, s.easy.get());
@@ -440,7 +437,7 @@ void run_transfer(State &s)
         }
         if (!running) {
             int left = 0;
-            while (CURLMsg *msg = curl_multi_info_read(m, &left))
+            while (CURLMsg* msg = curl_multi_info_read(m, &left))
                 if (msg->msg == CURLMSG_DONE)
                     result = msg->data.result;
             break;
@@ -462,9 +459,9 @@ void run_transfer(State &s)
         s.x.curl_error = s.errbuf[0] ? s.errbuf : curl_easy_strerror(result);
 }
 
-std::string relay_name(State &s)
+std::string relay_name(State& s)
 {
-    char *ip = nullptr;
+    char* ip = nullptr;
     long port = 0;
     curl_easy_getinfo(s.easy.get(), CURLINFO_PRIMARY_IP, &ip);
     curl_easy_getinfo(s.easy.get(), CURLINFO_PRIMARY_PORT, &port);
@@ -477,7 +474,7 @@ std::string relay_name(State &s)
 }
 
 // A failure that another host in the list might not have.
-bool connect_failure(const Exchange &x)
+bool connect_failure(const Exchange& x)
 {
     return !x.mail_sent && x.greeting.code == 0 &&
            (x.curl_code == CURLE_COULDNT_CONNECT || x.curl_code == CURLE_COULDNT_RESOLVE_HOST ||
@@ -486,14 +483,14 @@ bool connect_failure(const Exchange &x)
 
 } // namespace
 
-Result<std::unique_ptr<RelaySession>> RelaySession::open(const Config &cfg, std::string secret,
+Result<std::unique_ptr<RelaySession>> RelaySession::open(const Config& cfg, std::string secret,
                                                          bool verbose)
 {
     if (cfg.relay.hosts.empty())
         return fail(EX_CONFIG, cfg.path + ": no relay configured ([relay] host)");
     std::unique_ptr<RelaySession> r(new RelaySession());
     r->s_ = std::make_unique<State>();
-    State &s = *r->s_;
+    State& s = *r->s_;
     if (!s.multi.get() || !s.easy.get())
         return fail(EX_OSERR, "libcurl: cannot allocate a handle");
     s.cfg = cfg;
@@ -509,13 +506,13 @@ RelaySession::~RelaySession()
         ::explicit_bzero(s_->secret.data(), s_->secret.size());
 }
 
-TransactionResult RelaySession::send(const Transaction &t)
+TransactionResult RelaySession::send(const Transaction& t)
 {
-    State &s = *s_;
-    CURL *e = s.easy.get();
+    State& s = *s_;
+    CURL* e = s.easy.get();
     TransactionResult out;
     CurlList rcpts;
-    for (const auto &r : t.rcpts)
+    for (const auto& r : t.rcpts)
         if (!rcpts.append(r)) {
             out.outcome = decide(Exchange(), t.rcpts.size());
             return out;
@@ -552,8 +549,8 @@ TransactionResult RelaySession::send(const Transaction &t)
 
 ProbeResult RelaySession::probe(size_t index, bool inspect_only)
 {
-    State &s = *s_;
-    CURL *e = s.easy.get();
+    State& s = *s_;
+    CURL* e = s.easy.get();
     ProbeResult p;
     s.host = index;
     reset_transfer(s);

@@ -32,8 +32,7 @@
 #include <string>
 #include <vector>
 
-namespace postern::send
-{
+namespace postern::send {
 
 // The message as stored: size octets at offset in fd (canonical CRLF).
 struct MessageSource {
@@ -70,21 +69,20 @@ struct ProbeResult {
 
 constexpr size_t max_rcpts = 100; // RFC 5321 4.5.3.1.8 minimum
 
-class RelaySession
-{
+class RelaySession {
   public:
     // Prepares (does not connect). secret: password or xoauth2 token, ""
     // for none. verbose: print the SMTP dialogue, AUTH masked, to stderr.
     // Errors: EX_CONFIG when no relay host is configured, EX_OSERR when
     // libcurl cannot allocate a handle.
-    static Result<std::unique_ptr<RelaySession>> open(const Config &cfg, std::string secret,
+    static Result<std::unique_ptr<RelaySession>> open(const Config& cfg, std::string secret,
                                                       bool verbose);
     ~RelaySession();
-    RelaySession(const RelaySession &) = delete;
-    RelaySession &operator=(const RelaySession &) = delete;
+    RelaySession(const RelaySession&) = delete;
+    RelaySession& operator=(const RelaySession&) = delete;
 
     // Runs one transaction; tries the next host on connection failure.
-    TransactionResult send(const Transaction &t);
+    TransactionResult send(const Transaction& t);
 
     // Connects to hosts[index] and stops after authentication. inspect_only:
     // no credentials and no verification, only to show a certificate that

@@ -18,38 +18,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
-
-Status make_dir(const std::string &path, mode_t mode)
+Status make_dir(const std::string& path, mode_t mode)
 {
     if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
         return fail_errno(EX_TEMPFAIL, "create", path);
     return {};
 }
 
-bool is_open(const Recipient &r)
+bool is_open(const Recipient& r)
 {
     return r.state == RcptState::Pending || r.state == RcptState::Maybe;
 }
 
-bool is_postmaster(const Recipient &r)
+bool is_postmaster(const Recipient& r)
 {
-    auto pm = [](const std::string &a) { return to_lower(local_part(a)) == "postmaster"; };
+    auto pm = [](const std::string& a) { return to_lower(local_part(a)) == "postmaster"; };
     return pm(r.address) || (!r.orig.empty() && pm(r.orig));
 }
 
 } // namespace
 
-Result<std::unique_ptr<Runner>> Runner::open(const Config &cfg, const Options &opt)
+Result<std::unique_ptr<Runner>> Runner::open(const Config& cfg, const Options& opt)
 {
     std::unique_ptr<Runner> r(new Runner());
     r->cfg_ = cfg;
     r->opt_ = opt;
-    const std::string &spool = cfg.queue.dir;
+    const std::string& spool = cfg.queue.dir;
     r->incoming_ = incoming_dir(spool);
     r->queue_ = queue_dir(spool);
     r->failed_ = failed_dir(spool);
@@ -97,7 +94,7 @@ int Runner::run()
             log_error(in.error().text);
             return EX_TEMPFAIL;
         }
-        for (const auto &n : *in)
+        for (const auto& n : *in)
             if (valid_queue_id(n))
                 process(n, true, true);
         auto q = list_dir(queue_);
@@ -105,7 +102,7 @@ int Runner::run()
             log_error(q.error().text);
             return EX_TEMPFAIL;
         }
-        for (const auto &n : *q) {
+        for (const auto& n : *q) {
             if (n.size() < 28 || !valid_queue_id(n.substr(0, 24)))
                 continue;
             std::string id = n.substr(0, 24), ext = n.substr(24);
@@ -127,7 +124,7 @@ int Runner::run()
     return status_;
 }
 
-void Runner::remove_orphan_envelope(const std::string &id, const std::string &name)
+void Runner::remove_orphan_envelope(const std::string& id, const std::string& name)
 {
     // finish() removes ID.msg before ID.env, so an envelope alone is the
     // remains of a finished message. A directory listing is no snapshot
@@ -143,7 +140,7 @@ void Runner::remove_orphan_envelope(const std::string &id, const std::string &na
         log_info(id + ": removed " + name + " of a finished message");
 }
 
-void Runner::process(const std::string &id, bool in_incoming, bool force)
+void Runner::process(const std::string& id, bool in_incoming, bool force)
 {
     // Once per run: a message picked up from incoming/ is not tried again
     // when the run lists queue/ (it would count two attempts at once).
@@ -218,8 +215,8 @@ void Runner::process(const std::string &id, bool in_incoming, bool force)
         // before one exists is undone by picking ID.msg up again.
         if (in_incoming && ::renameat(incoming_fd_.get(), id.c_str(), queue_fd_.get(),
                                       (id + ".msg").c_str()) < 0) {
-            log_error("rename " + path + " -> " + queue_ + "/" + id + ".msg: " +
-                      std::strerror(errno));
+            log_error("rename " + path + " -> " + queue_ + "/" + id +
+                      ".msg: " + std::strerror(errno));
             return;
         }
     } else if (!force && env.next > ::time(nullptr)) {
@@ -228,7 +225,7 @@ void Runner::process(const std::string &id, bool in_incoming, bool force)
     attempt(env, fd.get());
 }
 
-Status Runner::save(const Envelope &env)
+Status Runner::save(const Envelope& env)
 {
     auto text = format_envelope(env);
     if (!text)
@@ -239,8 +236,8 @@ Status Runner::save(const Envelope &env)
     return replace_file(queue_fd_.get(), queue_, env.id + ".env", tmp, *text, 0600);
 }
 
-void Runner::log_rcpt(const Envelope &env, const Recipient &r, const std::string &relay,
-                      const char *status)
+void Runner::log_rcpt(const Envelope& env, const Recipient& r, const std::string& relay,
+                      const char* status)
 {
     std::string line = env.id + ": to=<" + r.address + ">";
     if (!r.orig.empty())
@@ -286,7 +283,7 @@ bool Runner::ensure_relay()
     return true;
 }
 
-void Runner::send_relay(Envelope &env, int msg_fd)
+void Runner::send_relay(Envelope& env, int msg_fd)
 {
     std::vector<size_t> todo;
     for (size_t i = 0; i < env.rcpts.size(); ++i)
@@ -312,7 +309,7 @@ void Runner::send_relay(Envelope &env, int msg_fd)
         t.from = from;
         t.msg = {msg_fd, env.offset, env.size};
         for (size_t k = start; k < end; ++k) {
-            const Recipient &r = env.rcpts[todo[k]];
+            const Recipient& r = env.rcpts[todo[k]];
             if (r.state == RcptState::Maybe)
                 log_warning(env.id + ": to=<" + r.address +
                             ">: retrying after an unconfirmed transfer: possible duplicate");
@@ -324,12 +321,12 @@ void Runner::send_relay(Envelope &env, int msg_fd)
             continue;
         }
         TransactionResult res = relay_->send(t);
-        const Outcome &o = res.outcome;
+        const Outcome& o = res.outcome;
         for (size_t k = start; k < end; ++k) {
-            Recipient &r = env.rcpts[todo[k]];
+            Recipient& r = env.rcpts[todo[k]];
             Verdict v = o.rcpts[k - start];
             r.reply = o.replies[k - start];
-            const char *status = "deferred";
+            const char* status = "deferred";
             switch (v) {
             case Verdict::Sent:
                 r.state = RcptState::Sent;
@@ -360,16 +357,16 @@ void Runner::send_relay(Envelope &env, int msg_fd)
     }
 }
 
-void Runner::send_local(Envelope &env)
+void Runner::send_local(Envelope& env)
 {
     std::string msg = queue_ + "/" + env.id + ".msg";
     std::string sender = env.sender;
-    for (auto &r : env.rcpts) {
+    for (auto& r : env.rcpts) {
         if (r.kind == RcptKind::Relay || !is_open(r))
             continue;
         LocalResult lr = deliver_local(r, sender, opt_.conf, msg, env.offset);
         r.reply = lr.reply;
-        const char *status = "deferred";
+        const char* status = "deferred";
         if (lr.verdict == Verdict::Sent) {
             r.state = RcptState::Sent;
             status = "sent";
@@ -384,7 +381,7 @@ void Runner::send_local(Envelope &env)
     }
 }
 
-void Runner::checkpoint(const Envelope &env)
+void Runner::checkpoint(const Envelope& env)
 {
     // State on disk before the next transaction: a crash now costs at most
     // a duplicate, never a loss. When nothing is left to do, finish()'s
@@ -396,14 +393,14 @@ void Runner::checkpoint(const Envelope &env)
         log_error(env.id + ": " + st.error().text);
 }
 
-void Runner::attempt(Envelope &env, int msg_fd)
+void Runner::attempt(Envelope& env, int msg_fd)
 {
     time_t now = ::time(nullptr);
     // Never before a first attempt: a box without a real-time clock may
     // submit with a wrong time before NTP has set it.
     bool expired = env.attempts > 0 && now - env.time > cfg_.queue.lifetime;
     if (expired) {
-        for (auto &r : env.rcpts) {
+        for (auto& r : env.rcpts) {
             if (!is_open(r))
                 continue;
             r.state = RcptState::Bounced;
@@ -419,9 +416,9 @@ void Runner::attempt(Envelope &env, int msg_fd)
     finish(env, msg_fd);
 }
 
-void Runner::finish(Envelope &env, int msg_fd)
+void Runner::finish(Envelope& env, int msg_fd)
 {
-    const std::string &id = env.id;
+    const std::string& id = env.id;
     bool open = std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open);
     if (open) {
         env.next = next_attempt(::time(nullptr), std::max(env.attempts, 1), cfg_.queue.min_backoff,
@@ -432,9 +429,9 @@ void Runner::finish(Envelope &env, int msg_fd)
             // recipients already served too, on every run (a full spool
             // fails the same way each time): keep it for a human instead.
             // mailq lists failed/, and --status reports it as critical.
-            int sent = static_cast<int>(std::count_if(
-                env.rcpts.begin(), env.rcpts.end(),
-                [](const Recipient &r) { return r.state == RcptState::Sent; }));
+            int sent = static_cast<int>(
+                std::count_if(env.rcpts.begin(), env.rcpts.end(),
+                              [](const Recipient& r) { return r.state == RcptState::Sent; }));
             quarantine(id,
                        "cannot save its delivery state (" + st.error().text + "); " +
                            std::to_string(sent) + " recipient(s) already sent, the others not",
@@ -443,7 +440,7 @@ void Runner::finish(Envelope &env, int msg_fd)
         return;
     }
     bool bounced = std::any_of(env.rcpts.begin(), env.rcpts.end(),
-                               [](const Recipient &r) { return r.state == RcptState::Bounced; });
+                               [](const Recipient& r) { return r.state == RcptState::Bounced; });
     if (bounced) {
         std::string to;
         bool dbl = false;
@@ -451,7 +448,7 @@ void Runner::finish(Envelope &env, int msg_fd)
             to = env.local_sender;
         } else if (!env.sender.empty()) {
             to = env.sender;
-        } else if (!std::all_of(env.rcpts.begin(), env.rcpts.end(), [](const Recipient &r) {
+        } else if (!std::all_of(env.rcpts.begin(), env.rcpts.end(), [](const Recipient& r) {
                        return r.state != RcptState::Bounced || is_postmaster(r);
                    })) {
             // A report (null sender) that failed: the postmaster gets it,

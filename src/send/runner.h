@@ -26,13 +26,12 @@
 #include <sys/stat.h>
 
 #include <deque>
-#include <set>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
-namespace postern::send
-{
+namespace postern::send {
 
 struct Options {
     enum class Mode { Run, Flush, Id, Check };
@@ -43,12 +42,11 @@ struct Options {
     bool verbose = false; // -v
 };
 
-class Runner
-{
+class Runner {
   public:
     // Creates queue/ and failed/ (0700) when missing. Errors: EX_TEMPFAIL
     // when the spool cannot be used, EX_CONFIG for a broken aliases file.
-    static Result<std::unique_ptr<Runner>> open(const Config &cfg, const Options &opt);
+    static Result<std::unique_ptr<Runner>> open(const Config& cfg, const Options& opt);
 
     // One queue run (Run, Flush) or one message (Id). Returns the exit
     // status: 0, or EX_CONFIG when the secret could not be resolved.
@@ -58,30 +56,30 @@ class Runner
     // queue/ID.msg that has no envelope yet) and attempts it, or attempts
     // queue/ID when due (force: whatever its retry time). A message another
     // runner holds is skipped.
-    void process(const std::string &id, bool in_incoming, bool force);
+    void process(const std::string& id, bool in_incoming, bool force);
 
   private:
     Runner() = default;
     void sweep();
-    void quarantine(const std::string &id, const std::string &why, bool queued);
+    void quarantine(const std::string& id, const std::string& why, bool queued);
     // Reads and checks a drop file and expands its recipients; quarantines
     // what cannot be used.
     // park: the message is fine but cannot be expanded now (an aliases
     // problem for the admin); it is to wait in queue/ without an envelope.
-    std::optional<Envelope> load_drop(int fd, const struct stat &st, const std::string &id,
-                                      const std::string &path, bool from_queue, bool &park);
-    void attempt(Envelope &env, int msg_fd);
-    void checkpoint(const Envelope &env);
+    std::optional<Envelope> load_drop(int fd, const struct stat& st, const std::string& id,
+                                      const std::string& path, bool from_queue, bool& park);
+    void attempt(Envelope& env, int msg_fd);
+    void checkpoint(const Envelope& env);
     // Removes queue/<name> (ID.env or ID.env.tmp) when ID.msg is gone.
-    void remove_orphan_envelope(const std::string &id, const std::string &name);
+    void remove_orphan_envelope(const std::string& id, const std::string& name);
     void sync_queue();
     bool ensure_relay();
-    void send_relay(Envelope &env, int msg_fd);
-    void send_local(Envelope &env);
-    Status save(const Envelope &env);
-    void finish(Envelope &env, int msg_fd);
-    void log_rcpt(const Envelope &env, const Recipient &r, const std::string &relay,
-                  const char *status);
+    void send_relay(Envelope& env, int msg_fd);
+    void send_local(Envelope& env);
+    Status save(const Envelope& env);
+    void finish(Envelope& env, int msg_fd);
+    void log_rcpt(const Envelope& env, const Recipient& r, const std::string& relay,
+                  const char* status);
 
     Config cfg_;
     Options opt_;

@@ -16,12 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
-std::string first_line(const std::string &s)
+std::string first_line(const std::string& s)
 {
     std::string line = s.substr(0, s.find('\n'));
     while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
@@ -38,8 +36,7 @@ long monotonic_ms()
 
 } // namespace
 
-
-Result<std::string> read_secret_file(const std::string &path, const std::string &where)
+Result<std::string> read_secret_file(const std::string& path, const std::string& where)
 {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd.valid())
@@ -78,7 +75,7 @@ Result<std::string> read_secret_file(const std::string &path, const std::string 
     return line;
 }
 
-Result<std::string> run_secret_command(const std::string &cmd, const std::string &where,
+Result<std::string> run_secret_command(const std::string& cmd, const std::string& where,
                                        int timeout_seconds)
 {
     std::vector<std::string> argv = split_words(cmd);
@@ -95,14 +92,14 @@ Result<std::string> run_secret_command(const std::string &cmd, const std::string
     // command ends without a second pipe to drain.
     UniqueFd err(::memfd_create("postern-secret-stderr", MFD_CLOEXEC));
 
-    std::vector<char *> cargv;
-    for (auto &a : argv)
-        cargv.push_back(const_cast<char *>(a.c_str()));
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+        cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
     std::vector<std::string> env = clean_environment();
-    std::vector<char *> cenv;
-    for (auto &e : env)
-        cenv.push_back(const_cast<char *>(e.c_str()));
+    std::vector<char*> cenv;
+    for (auto& e : env)
+        cenv.push_back(const_cast<char*>(e.c_str()));
     cenv.push_back(nullptr);
 
     pid_t pid = ::fork();
@@ -181,9 +178,9 @@ Result<std::string> run_secret_command(const std::string &cmd, const std::string
     return line;
 }
 
-Result<std::string> resolve_secret(const Config &cfg)
+Result<std::string> resolve_secret(const Config& cfg)
 {
-    const RelayConfig &r = cfg.relay;
+    const RelayConfig& r = cfg.relay;
     if (!r.password.empty())
         return r.password;
     if (!r.password_file.empty())

@@ -11,17 +11,15 @@
 #include <string_view>
 #include <unistd.h>
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
-const char *usage =
+const char* usage =
     "usage: postern-send [-C conf] [-v] [--id ID | --flush | --check [--send ADDR]]";
 
 } // namespace
 
-Result<Options> parse_options(int argc, char **argv)
+Result<Options> parse_options(int argc, char** argv)
 {
     Options o;
     bool mode_set = false;
@@ -34,7 +32,7 @@ Result<Options> parse_options(int argc, char **argv)
     };
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
-        auto value = [&](std::string &out) {
+        auto value = [&](std::string& out) {
             if (i + 1 >= argc)
                 return false;
             out = argv[++i];
@@ -63,7 +61,7 @@ Result<Options> parse_options(int argc, char **argv)
     return o;
 }
 
-Result<int> run(int argc, char **argv)
+Result<int> run(int argc, char** argv)
 {
     auto opt = parse_options(argc, argv);
     if (!opt)

@@ -12,14 +12,13 @@
 #include "common/result.h"
 #include "send/runner.h"
 
-namespace postern::send
-{
+namespace postern::send {
 
 // Parses argv. Errors: EX_USAGE with a usage line.
-Result<Options> parse_options(int argc, char **argv);
+Result<Options> parse_options(int argc, char** argv);
 
 // The whole program after sanitize_process(): curl_global_init, config,
 // logging, then the mode. Returns the exit status.
-Result<int> run(int argc, char **argv);
+Result<int> run(int argc, char** argv);
 
 } // namespace postern::send

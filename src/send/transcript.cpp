@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: ISC
 #include "send/transcript.h"
 
-namespace postern::send
-{
-namespace
-{
+namespace postern::send {
+namespace {
 
 bool starts_with_ci(std::string_view s, std::string_view p)
 {

@@ -11,11 +11,9 @@
 #include <string>
 #include <string_view>
 
-namespace postern::send
-{
+namespace postern::send {
 
-class Redactor
-{
+class Redactor {
   public:
     // A line the client sent; returns what may be shown.
     std::string client(std::string_view line);

@@ -25,9 +25,9 @@ struct Mailbox {
     size_t end = 0;        // ...(inside the angle brackets for name-addr)
     size_t unit_begin = 0; // the whole mailbox, white space trimmed
     size_t unit_end = 0;
-    bool angle = false;    // name-addr form: "Name <addr>"
-    std::string display;   // name-addr: the text before '<', trimmed
-    std::string comment;   // addr-spec form: the first comment's text
+    bool angle = false;  // name-addr form: "Name <addr>"
+    std::string display; // name-addr: the text before '<', trimmed
+    std::string comment; // addr-spec form: the first comment's text
 };
 
 // Parses a header value. Empty addresses (",,", "<>", an empty group)

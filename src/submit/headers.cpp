@@ -46,7 +46,8 @@ std::string base64(std::string_view in)
     size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
         unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                     (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                     (static_cast<unsigned char>(in[i + 1]) << 8) |
+                     static_cast<unsigned char>(in[i + 2]);
         out += t[v >> 18];
         out += t[(v >> 12) & 63];
         out += t[(v >> 6) & 63];
@@ -172,7 +173,6 @@ Status check_header_line(std::string_view line)
     return {};
 }
 
-
 std::string make_phrase(std::string_view name)
 {
     if (is_atext_phrase(name))
@@ -209,8 +209,9 @@ Status fix_headers(std::vector<Header>& hs, const FixupContext& ctx,
     std::erase_if(hs, [](const Header& h) { return name_is(h, "Bcc"); });
 
     if (froms == 0) {
-        std::string from = ctx.fullname.empty() ? "<" + ctx.from_addr + ">"
-                                                : make_phrase(ctx.fullname) + " <" + ctx.from_addr + ">";
+        std::string from = ctx.fullname.empty()
+                               ? "<" + ctx.from_addr + ">"
+                               : make_phrase(ctx.fullname) + " <" + ctx.from_addr + ">";
         hs.push_back(make_header("From", from));
     }
     for (auto& h : hs) {
@@ -230,10 +231,10 @@ Status fix_headers(std::vector<Header>& hs, const FixupContext& ctx,
     for (char c : ctx.user)
         if (c > 32 && c < 127 && c != '(' && c != ')' && c != '\\')
             user += c;
-    hs.insert(hs.begin(), make_header("Received", "from uid " + std::to_string(ctx.uid) + " (" +
-                                                      user + ")\r\n\tby " + ctx.hostname +
-                                                      " (postern) id " + ctx.queue_id + ";\r\n\t" +
-                                                      date));
+    hs.insert(hs.begin(),
+              make_header("Received", "from uid " + std::to_string(ctx.uid) + " (" + user +
+                                          ")\r\n\tby " + ctx.hostname + " (postern) id " +
+                                          ctx.queue_id + ";\r\n\t" + date));
     return {};
 }
 

@@ -40,8 +40,8 @@ Status check_header_line(std::string_view line);
 
 struct FixupContext {
     const Config* cfg = nullptr;
-    std::string domain;    // mail_domain(cfg)
-    std::string hostname;  // for Received
+    std::string domain;   // mail_domain(cfg)
+    std::string hostname; // for Received
     std::string queue_id;
     time_t now = 0;
     uid_t uid = 0;
@@ -60,7 +60,7 @@ Status fix_headers(std::vector<Header>& headers, const FixupContext& ctx,
 
 // How the body may be changed, decided from the MIME fields.
 struct MimeInfo {
-    bool reencodable = true;   // single part, 7bit/8bit/none: QP allowed
+    bool reencodable = true;    // single part, 7bit/8bit/none: QP allowed
     bool declared_8bit = false; // MIME-Version and CTE 8bit: 8-bit text is fine
 };
 MimeInfo mime_info(const std::vector<Header>& headers);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: ISC
 #include "submit/import.h"
 
-#include "common/text.h"
 #include "common/address.h"
 #include "common/config.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 #include <fcntl.h>
@@ -43,7 +43,6 @@ std::vector<std::string> lines_of(const std::string& text)
     return out;
 }
 
-
 bool yes(const std::string& v)
 {
     std::string l = to_lower(v);
@@ -71,7 +70,8 @@ std::pair<std::string, std::string> split_host_port(const std::string& v)
         auto close = v.find(']');
         if (close != std::string::npos) {
             std::string rest = v.substr(close + 1);
-            return {v.substr(1, close - 1), rest.size() > 1 && rest[0] == ':' ? rest.substr(1) : ""};
+            return {v.substr(1, close - 1),
+                    rest.size() > 1 && rest[0] == ':' ? rest.substr(1) : ""};
         }
     }
     auto colon = v.rfind(':');
@@ -99,9 +99,10 @@ void set_port(ImportedConfig& c, const std::string& p, const std::string& origin
 void set_password_file(ImportedConfig& c, const std::string& origin)
 {
     c.set("relay.password_file", secret_path);
-    c.comment("relay.password_file",
-              std::string("The password from ") + origin + " is not copied here. Put it alone on\n"
-              "the first line of " + secret_path + ", owner postern, mode 0600.");
+    c.comment("relay.password_file", std::string("The password from ") + origin +
+                                         " is not copied here. Put it alone on\n"
+                                         "the first line of " +
+                                         secret_path + ", owner postern, mode 0600.");
 }
 
 // A command that needs no shell: no quoting, expansion, redirection,
@@ -120,8 +121,8 @@ std::string resolve_program(const std::string& name)
 {
     if (name.find('/') != std::string::npos)
         return name[0] == '/' && ::access(name.c_str(), X_OK) == 0 ? name : "";
-    for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
-                            "/sbin", "/bin"}) {
+    for (const char* dir :
+         {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
         std::string p = std::string(dir) + "/" + name;
         if (::access(p.c_str(), X_OK) == 0)
             return p;
@@ -148,8 +149,9 @@ void set_password_command(ImportedConfig& c, const std::string& cmd, const std::
         line += " " + w[i];
     c.set("relay.password_command", line);
     c.comment("relay.password_command",
-              "From " + origin + ". It runs as user postern, without a shell, with a\n"
-              "clean environment (no HOME, no agent): check that it works that way.");
+              "From " + origin +
+                  ". It runs as user postern, without a shell, with a\n"
+                  "clean environment (no HOME, no agent): check that it works that way.");
 }
 
 // ssmtp.conf(5): Key=Value lines; revaliases: user:from[:mailhub[:port]].
@@ -316,8 +318,8 @@ void from_msmtp(ImportedConfig& c, const std::string& text)
     const auto& used = parents_of[chosen_name];
     for (const auto& [n, a] : accounts)
         if (n != chosen_name && std::find(used.begin(), used.end(), n) == used.end())
-            c.not_carried("account " + n + " (postern relays through one account; imported: " +
-                          chosen_name + ")");
+            c.not_carried("account " + n +
+                          " (postern relays through one account; imported: " + chosen_name + ")");
     if (!chosen_name.empty())
         c.note("Imported from msmtp account \"" + chosen_name + "\"" +
                (used.empty() ? std::string() : " (from \"" + used.front() + "\")") + ".");
@@ -450,8 +452,8 @@ void from_dma(ImportedConfig& c, const std::string& path, const std::string& tex
     if (!c.has("relay.port") && !host.empty())
         c.set("relay.port", "25");
 
-    std::string auth = sibling(dir_of(path) + "/" + (authpath.empty() ? "auth.conf"
-                                                                        : base_of(authpath)));
+    std::string auth =
+        sibling(dir_of(path) + "/" + (authpath.empty() ? "auth.conf" : base_of(authpath)));
     for (const auto& line : lines_of(auth)) {
         if (line.empty() || line[0] == '#')
             continue;
@@ -491,8 +493,9 @@ void from_nullmailer(ImportedConfig& c, const std::string& path, const std::stri
             if (opts == first_opts)
                 c.set("relay.host", c.get("relay.host") + ", " + w[0]);
             else
-                c.not_carried("remote " + w[0] + " (other settings than the first remote; "
-                                                  "postern's hosts share one set)");
+                c.not_carried("remote " + w[0] +
+                              " (other settings than the first remote; "
+                              "postern's hosts share one set)");
             continue;
         }
         have_first = true;
@@ -531,7 +534,9 @@ void from_nullmailer(ImportedConfig& c, const std::string& path, const std::stri
     }
 
     std::string dir = dir_of(path);
-    auto file = [&](const char* name) { return trim(lines_of(sibling(dir + "/" + name) + "\n")[0]); };
+    auto file = [&](const char* name) {
+        return trim(lines_of(sibling(dir + "/" + name) + "\n")[0]);
+    };
     std::string me = file("me"), defaulthost = file("defaulthost");
     std::string defaultdomain = file("defaultdomain");
     std::string domain = defaulthost.empty() ? me : defaulthost;
@@ -646,7 +651,8 @@ void ImportedConfig::set(const std::string& key, const std::string& value)
     });
     if (control || v.find(" ;") != std::string::npos || v.find("\t;") != std::string::npos ||
         v.size() > 150) {
-        not_carried(key.substr(key.find('.') + 1) + " (its value cannot be written in postern.conf)");
+        not_carried(key.substr(key.find('.') + 1) +
+                    " (its value cannot be written in postern.conf)");
         return;
     }
     for (auto& [k, old] : values_)
@@ -659,7 +665,8 @@ void ImportedConfig::set(const std::string& key, const std::string& value)
 
 bool ImportedConfig::has(const std::string& key) const
 {
-    return std::any_of(values_.begin(), values_.end(), [&](const auto& p) { return p.first == key; });
+    return std::any_of(values_.begin(), values_.end(),
+                       [&](const auto& p) { return p.first == key; });
 }
 
 std::string ImportedConfig::get(const std::string& key) const
@@ -739,8 +746,8 @@ std::string guess_format(const std::string& path, const std::string& text)
     return "";
 }
 
-ImportedConfig convert(const std::string& format, const std::string& path,
-                       const std::string& text, SiblingReader sibling)
+ImportedConfig convert(const std::string& format, const std::string& path, const std::string& text,
+                       SiblingReader sibling)
 {
     ImportedConfig c;
     if (format == "ssmtp")

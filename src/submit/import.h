@@ -62,8 +62,8 @@ std::string guess_format(const std::string& path, const std::string& text);
 // Converts `text` (the content of `path`) in `format`. Files beside path
 // are read through `sibling` (tests pass their own). Never fails: what
 // cannot be mapped is listed in dropped().
-ImportedConfig convert(const std::string& format, const std::string& path,
-                       const std::string& text, SiblingReader sibling);
+ImportedConfig convert(const std::string& format, const std::string& path, const std::string& text,
+                       SiblingReader sibling);
 
 // The whole command: reads path, guesses the format when `format` is
 // empty, converts, checks that the result loads and prints it.

@@ -69,9 +69,9 @@ Result<HeaderRead> read_headers(MessageSource& src)
                 break;
             // A line this long with no field name cannot be a header:
             // stream it as body instead of holding it.
-            bool header_like = (!line.empty() && (line[0] == ' ' || line[0] == '\t') &&
-                                !hr.headers.empty()) ||
-                               is_header_start(line);
+            bool header_like =
+                (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !hr.headers.empty()) ||
+                is_header_start(line);
             if (!header_like)
                 break;
             if (total + line.size() > max_header_section)
@@ -299,8 +299,8 @@ Result<std::string> submit_message(const MessageJob& job, MessageSource& src)
     if (!st)
         return st.error();
     const BodyStats& bs = body.stats();
-    bool need_qp = mime.reencodable &&
-                   (bs.nul || bs.long_line || (bs.eight_bit && !mime.declared_8bit));
+    bool need_qp =
+        mime.reencodable && (bs.nul || bs.long_line || (bs.eight_bit && !mime.declared_8bit));
     if (need_qp)
         return requeue_qp(job, *drop, body_start, msg_start + spool_sink.size(),
                           std::move(original), rcpts, now);

@@ -37,8 +37,8 @@ namespace postern::submit {
 // Who is submitting: the real uid, never what the message says.
 struct Caller {
     uid_t uid = 0;
-    std::string user;  // login name, "uid<N>" without a passwd entry
-    std::string gecos; // full name from the passwd entry, may be empty
+    std::string user;   // login name, "uid<N>" without a passwd entry
+    std::string gecos;  // full name from the passwd entry, may be empty
     bool known = false; // has a passwd entry
 };
 Caller current_caller();
@@ -46,11 +46,11 @@ Caller current_caller();
 struct MessageJob {
     const Config* cfg = nullptr;
     Caller caller;
-    std::string sender;       // envelope sender, checked and qualified; empty: <>
-    std::string local_sender; // set when a local user submitted without -f
-    std::string fullname;     // for a generated From
-    std::string from_addr;    // address for a generated From
-    bool extract = false;     // -t
+    std::string sender;             // envelope sender, checked and qualified; empty: <>
+    std::string local_sender;       // set when a local user submitted without -f
+    std::string fullname;           // for a generated From
+    std::string from_addr;          // address for a generated From
+    bool extract = false;           // -t
     std::vector<std::string> rcpts; // already checked
     std::string notify, ret, envid, body;
 };

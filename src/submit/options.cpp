@@ -18,7 +18,10 @@ bool takes_argument(char c)
     return std::string_view("ABCFLNORVXbefhopr").find(c) != std::string_view::npos;
 }
 
-bool no_argument(char c) { return std::string_view("GIUcimntvx").find(c) != std::string_view::npos; }
+bool no_argument(char c)
+{
+    return std::string_view("GIUcimntvx").find(c) != std::string_view::npos;
+}
 
 Error usage(const std::string& program, const std::string& why)
 {
@@ -35,7 +38,8 @@ bool valid_notify(const std::string& v)
     size_t pos = 0;
     while (pos <= v.size()) {
         size_t comma = v.find(',', pos);
-        std::string word = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        std::string word =
+            v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         if (word != "success" && word != "failure" && word != "delay")
             return false;
         if (comma == std::string::npos)
@@ -177,8 +181,8 @@ Status apply_long(SubmitOptions& o, const std::vector<std::string>& argv, size_t
         if (i + 1 >= argv.size())
             return usage(o.program, "option --format requires an argument");
         o.import_format = to_lower(argv[++i]);
-        if (o.import_format != "ssmtp" && o.import_format != "msmtp" &&
-            o.import_format != "dma" && o.import_format != "nullmailer")
+        if (o.import_format != "ssmtp" && o.import_format != "msmtp" && o.import_format != "dma" &&
+            o.import_format != "nullmailer")
             return usage(o.program, "invalid --format value '" + printable(argv[i]) +
                                         "' (ssmtp, msmtp, dma or nullmailer)");
     } else {
@@ -194,7 +198,9 @@ std::string usage_text(const std::string& program)
     return "usage: " + program +
            " [-t] [-i] [-f sender] [-F name] [-odb|-odi|-odq] [-B 7BIT|8BITMIME] [-N dsn]"
            " [-R hdrs|full] [-V envid] [-C config] [-v] [--] recipient...\n"
-           "       " + program + " -bp | -bs | -bi | -bv address... | -q\n"
+           "       " +
+           program +
+           " -bp | -bs | -bi | -bv address... | -q\n"
            "       postern --check [--send address] | --status [--json] [--warn age] [--crit age]\n"
            "       postern --import file [--format ssmtp|msmtp|dma|nullmailer]";
 }

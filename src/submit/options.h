@@ -9,8 +9,8 @@
 // -q is the exception: only an attached argument is taken ("-q", "-q1h").
 // The mode comes from argv[0]'s base name (mailq -> -bp, newaliases ->
 // -bi). Long options (--check, --send, --version, --status, --json, --warn,
-// --crit, --import, --format) are known only to the name "postern". parse_args() is pure: privilege checks (-C, -v, -q from
-// non-root callers) happen in submit.cpp, which knows who is calling.
+// --crit, --import, --format) are known only to the name "postern". parse_args() is pure: privilege
+// checks (-C, -v, -q from non-root callers) happen in submit.cpp, which knows who is calling.
 
 #include "common/result.h"
 
@@ -23,7 +23,7 @@ enum class Mode { Send, Queue, Smtp, Aliases, Verify, Flush, Check, Version, Sta
 enum class Delivery { Background, Interactive, Queue }; // -odb, -odi, -odq
 
 struct SubmitOptions {
-    std::string program;            // argv[0]'s base name
+    std::string program; // argv[0]'s base name
     Mode mode = Mode::Send;
     Delivery delivery = Delivery::Background;
     bool extract_recipients = false; // -t
@@ -33,15 +33,15 @@ struct SubmitOptions {
     std::string sender;
     bool have_fullname = false; // -F given
     std::string fullname;
-    std::string config_path; // -C; empty: the default file
-    std::string notify;      // -N
-    std::string ret;         // -R
-    std::string envid;       // -V
-    std::string body;        // -B, lower case: "7bit" or "8bitmime"
-    std::string check_send;  // --check --send ADDR
-    bool status_json = false; // --status --json
-    long warn_age = -1;       // --status --warn AGE (seconds); -1: not given
-    long crit_age = -1;       // --status --crit AGE
+    std::string config_path;   // -C; empty: the default file
+    std::string notify;        // -N
+    std::string ret;           // -R
+    std::string envid;         // -V
+    std::string body;          // -B, lower case: "7bit" or "8bitmime"
+    std::string check_send;    // --check --send ADDR
+    bool status_json = false;  // --status --json
+    long warn_age = -1;        // --status --warn AGE (seconds); -1: not given
+    long crit_age = -1;        // --status --crit AGE
     std::string import_file;   // --import FILE
     std::string import_format; // --format ssmtp|msmtp|dma|nullmailer; empty: guess
     std::vector<std::string> recipients;

@@ -133,8 +133,9 @@ Result<bool> Session::data()
         return false;
     const Error& e = id.error();
     log_warning(e.text);
-    std::string code = is_temporary(e) ? "451 4.3.0 " : e.code == EX_UNAVAILABLE ? "552 5.3.4 "
-                                                                                   : "554 5.6.0 ";
+    std::string code = is_temporary(e)            ? "451 4.3.0 "
+                       : e.code == EX_UNAVAILABLE ? "552 5.3.4 "
+                                                  : "554 5.6.0 ";
     st = reply(code + e.text.substr(0, e.text.find('\n')));
     if (!st)
         return st.error();

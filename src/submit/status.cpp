@@ -37,10 +37,10 @@ std::string json_number(long n) { return n < 0 ? "null" : std::to_string(n); }
 std::string perfdata(const QueueStatus& st, const Thresholds& t)
 {
     auto opt = [](long n) { return n < 0 ? std::string() : std::to_string(n); };
-    return "messages=" + std::to_string(st.messages) + " oldest=" +
-           std::to_string(st.oldest < 0 ? 0 : st.oldest) + "s;" + opt(t.warn) + ";" +
-           opt(t.crit) + ";0 failed=" + std::to_string(st.failed) + ";;0;0 deferred=" +
-           std::to_string(st.deferred);
+    return "messages=" + std::to_string(st.messages) +
+           " oldest=" + std::to_string(st.oldest < 0 ? 0 : st.oldest) + "s;" + opt(t.warn) + ";" +
+           opt(t.crit) + ";0 failed=" + std::to_string(st.failed) +
+           ";;0;0 deferred=" + std::to_string(st.deferred);
 }
 
 void print(const std::string& text)
@@ -114,8 +114,8 @@ std::string format_status(const QueueStatus& st, const Verdict& v, const Thresho
                       std::to_string(st.messages) + (st.messages == 1 ? " message" : " messages");
     if (st.oldest >= 0)
         out += ", oldest " + format_age(st.oldest);
-    out += ", " + std::to_string(st.failed) + " failed, " + std::to_string(st.deferred) +
-           " deferred";
+    out +=
+        ", " + std::to_string(st.failed) + " failed, " + std::to_string(st.deferred) + " deferred";
     if (!v.reasons.empty()) {
         out += " (";
         for (size_t i = 0; i < v.reasons.size(); ++i)
@@ -138,8 +138,8 @@ std::string format_status_json(const QueueStatus& st, const Verdict& v, const Th
            ",\"queued\":" + std::to_string(st.queued) +
            ",\"oldest_seconds\":" + json_number(st.oldest) +
            ",\"failed\":" + std::to_string(st.failed) +
-           ",\"deferred\":" + std::to_string(st.deferred) + ",\"warn_seconds\":" +
-           json_number(t.warn) + ",\"crit_seconds\":" + json_number(t.crit) +
+           ",\"deferred\":" + std::to_string(st.deferred) +
+           ",\"warn_seconds\":" + json_number(t.warn) + ",\"crit_seconds\":" + json_number(t.crit) +
            ",\"reasons\":" + reasons + "}\n";
 }
 

@@ -31,7 +31,7 @@ struct QueueStatus {
     long queued = 0;   // in queue/
     long failed = 0;
     long deferred = 0;
-    long oldest = -1;  // seconds; -1 when there is no message (or no readable time)
+    long oldest = -1; // seconds; -1 when there is no message (or no readable time)
 };
 
 struct Thresholds {

@@ -60,8 +60,8 @@ Result<std::vector<std::string>> argv_recipients(const std::vector<std::string>&
         bool control = std::any_of(w.begin(), w.end(), [](char c) {
             return static_cast<unsigned char>(c) < 32 || c == 127;
         });
-        auto list = control ? Result<std::vector<Mailbox>>(fail(EX_DATAERR, ""))
-                            : parse_address_list(w);
+        auto list =
+            control ? Result<std::vector<Mailbox>>(fail(EX_DATAERR, "")) : parse_address_list(w);
         if (!list || list->empty()) {
             Status st = check_address(w, "recipient");
             if (!st)

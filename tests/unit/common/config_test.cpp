@@ -60,15 +60,17 @@ TEST_CASE("config: errors name file:line")
         {"duplicate", "[relay]\nhost = a\nhost = b\n", ":3: duplicate key 'host'"},
         {"syntax", "[relay]\nhost\n", ":2: syntax error"},
         {"bad port", "[queue]\n\n[relay]\nport = 70000\n", ":4: bad value '70000' for port"},
-        {"long line", "[relay]\nhost = " /* 300 x */
-                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        {"long line",
+         "[relay]\nhost = " /* 300 x */
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
          ":2: line too long"},
         {"verify off without pin", "[relay]\ntls_verify = no\n", ":2: tls_verify = no needs"},
         {"unknown empty section", "[relay]\nhost = x\n[rela]\n", ":3: unknown section [rela]"},
-        {"password in clear", "[relay]\nhost = smtp.example.com\ntls = none\nuser = u\npassword = p\n",
+        {"password in clear",
+         "[relay]\nhost = smtp.example.com\ntls = none\nuser = u\npassword = p\n",
          ":3: tls = none with a password"},
         {"two secrets", "[relay]\nuser = u\npassword = p\npassword_file = /x\n",
          ":4: set only one of"},

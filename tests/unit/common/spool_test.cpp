@@ -9,12 +9,12 @@
 
 #include <csignal>
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <sys/wait.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <set>
 

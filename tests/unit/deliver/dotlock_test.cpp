@@ -77,7 +77,7 @@ TEST_CASE("dotlock: acquire, held, release")
         CHECK_FALSE(*r2); // held by a live process (us)
         CHECK_FALSE(b.held());
     }
-    CHECK_FALSE(exists(lock)); // destructor removed it
+    CHECK_FALSE(exists(lock));     // destructor removed it
     CHECK(entries(t.path()) == 0); // no .lk temporary files left
 }
 

@@ -59,22 +59,10 @@ TEST_CASE("mbox: unsafe mailboxes are refused (tests 53, 54)")
     TempDir t;
     std::string victim = t.write("victim", "precious\n");
     std::string box = t.file("box");
-    SUBCASE("symlink")
-    {
-        REQUIRE(::symlink(victim.c_str(), box.c_str()) == 0);
-    }
-    SUBCASE("hard link")
-    {
-        REQUIRE(::link(victim.c_str(), box.c_str()) == 0);
-    }
-    SUBCASE("FIFO (no hang)")
-    {
-        REQUIRE(::mkfifo(box.c_str(), 0600) == 0);
-    }
-    SUBCASE("directory")
-    {
-        REQUIRE(::mkdir(box.c_str(), 0700) == 0);
-    }
+    SUBCASE("symlink") { REQUIRE(::symlink(victim.c_str(), box.c_str()) == 0); }
+    SUBCASE("hard link") { REQUIRE(::link(victim.c_str(), box.c_str()) == 0); }
+    SUBCASE("FIFO (no hang)") { REQUIRE(::mkfifo(box.c_str(), 0600) == 0); }
+    SUBCASE("directory") { REQUIRE(::mkdir(box.c_str(), 0700) == 0); }
     auto fd = open_mbox(box, mine());
     REQUIRE_FALSE(fd);
     CHECK(fd.error().code == EX_TEMPFAIL);

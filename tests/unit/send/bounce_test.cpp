@@ -7,8 +7,7 @@
 using namespace postern;
 using namespace postern::send;
 
-namespace
-{
+namespace {
 
 Envelope sample()
 {

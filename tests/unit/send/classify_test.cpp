@@ -9,10 +9,10 @@ using namespace postern::send;
 TEST_CASE("classify: reply codes (SPEC: On the wire)")
 {
     struct Row {
-        const char *label;
+        const char* label;
         Stage stage;
         int code;
-        const char *text;
+        const char* text;
         Verdict want;
     };
     const Row rows[] = {
@@ -44,11 +44,8 @@ TEST_CASE("classify: reply codes (SPEC: On the wire)")
         {"5xx greeting is the relay's problem", Stage::Greeting, 554, "554 go away",
          Verdict::Deferred},
     };
-    for (const Row &r : rows) {
-        SUBCASE(r.label)
-        {
-            CHECK(classify_reply(r.stage, r.code, r.text) == r.want);
-        }
+    for (const Row& r : rows) {
+        SUBCASE(r.label) { CHECK(classify_reply(r.stage, r.code, r.text) == r.want); }
     }
 }
 

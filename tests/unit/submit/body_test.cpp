@@ -103,10 +103,7 @@ TEST_CASE("canonical form: CRLF everywhere, ending in CRLF")
         {"empty input stays empty", "", ""},
     };
     for (const auto& c : cases) {
-        SUBCASE(c.label)
-        {
-            CHECK(canonical(c.in, false) == c.want);
-        }
+        SUBCASE(c.label) { CHECK(canonical(c.in, false) == c.want); }
     }
 }
 
@@ -176,10 +173,7 @@ TEST_CASE("quoted-printable (RFC 2045 6.7)")
          std::string(75, 'q') + "=\r\n" + std::string(25, 'q') + "\r\n"},
     };
     for (const auto& c : cases) {
-        SUBCASE(c.label)
-        {
-            CHECK(qp(c.in) == c.want);
-        }
+        SUBCASE(c.label) { CHECK(qp(c.in) == c.want); }
     }
     SUBCASE("no output line exceeds 76 octets")
     {

@@ -60,10 +60,16 @@ TEST_CASE("address lists (-t recipients from To/Cc/Bcc)")
     };
     const Case cases[] = {
         {"bare addr-spec", " a@x.org", {"a@x.org"}},
-        {"display names and angle addresses", " A <a@x.org>, \"B, Jr\" <b@y.org>", {"a@x.org", "b@y.org"}},
-        {"comments are not addresses", " a@x.org (Alice, A), root (Cron Daemon)", {"a@x.org", "root"}},
+        {"display names and angle addresses",
+         " A <a@x.org>, \"B, Jr\" <b@y.org>",
+         {"a@x.org", "b@y.org"}},
+        {"comments are not addresses",
+         " a@x.org (Alice, A), root (Cron Daemon)",
+         {"a@x.org", "root"}},
         {"groups: undisclosed-recipients:;", " undisclosed-recipients:;", {}},
-        {"group with members", " team: a@x.org, b@y.org;, c@z.org", {"a@x.org", "b@y.org", "c@z.org"}},
+        {"group with members",
+         " team: a@x.org, b@y.org;, c@z.org",
+         {"a@x.org", "b@y.org", "c@z.org"}},
         {"folded lines", " a@x.org,\r\n\tb@y.org", {"a@x.org", "b@y.org"}},
         {"encoded words left alone", " =?UTF-8?B?w6k=?= <e@x.org>", {"e@x.org"}},
         {"quoted local part", " \"john doe\"@x.org", {"\"john doe\"@x.org"}},
@@ -71,10 +77,7 @@ TEST_CASE("address lists (-t recipients from To/Cc/Bcc)")
         {"hostile groups stay linear", " ;;;;;;;;:::::;;;;", {}},
     };
     for (const auto& c : cases) {
-        SUBCASE(c.label)
-        {
-            CHECK(addrs(c.value) == c.want);
-        }
+        SUBCASE(c.label) { CHECK(addrs(c.value) == c.want); }
     }
     SUBCASE("unbalanced syntax is an error")
     {

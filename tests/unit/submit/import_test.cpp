@@ -45,7 +45,8 @@ TEST_CASE("guess_format: by name, then by content")
 
 TEST_CASE("passwords are never printed")
 {
-    auto c = run("ssmtp", "mailhub=h.example:587\nUseSTARTTLS=YES\nAuthUser=u\nAuthPass=TOPSECRET\n");
+    auto c =
+        run("ssmtp", "mailhub=h.example:587\nUseSTARTTLS=YES\nAuthUser=u\nAuthPass=TOPSECRET\n");
     std::string out = c.render("in", "ssmtp");
     CHECK(out.find("TOPSECRET") == std::string::npos);
     CHECK(c.get("relay.password_file") == "/etc/postern.secret");
@@ -145,9 +146,11 @@ TEST_CASE("dma: auth.conf entry for the smarthost")
 
 TEST_CASE("nullmailer: remotes with the same settings become one host list")
 {
-    auto c = run("nullmailer", "a.example smtp --port=2525 --ssl\nb.example smtp --port=2525 --ssl\n"
-                               "c.example smtp --port=25\n",
-                 {{"/etc/x/defaulthost", "box\n"}, {"/etc/x/defaultdomain", "example.net\n"},
+    auto c = run("nullmailer",
+                 "a.example smtp --port=2525 --ssl\nb.example smtp --port=2525 --ssl\n"
+                 "c.example smtp --port=25\n",
+                 {{"/etc/x/defaulthost", "box\n"},
+                  {"/etc/x/defaultdomain", "example.net\n"},
                   {"/etc/x/allmailfrom", "box@example.net\n"}});
     CHECK(c.get("relay.host") == "a.example, b.example");
     CHECK(c.get("relay.port") == "2525");

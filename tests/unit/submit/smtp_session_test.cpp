@@ -101,15 +101,21 @@ TEST_CASE("-bs: command errors")
     };
     const Case cases[] = {
         {"RCPT before MAIL is 503", "RCPT TO:<a@x.org>\r\nQUIT\r\n", {"220", "503", "221"}},
-        {"DATA before RCPT is 503", "MAIL FROM:<>\r\nDATA\r\nQUIT\r\n", {"220", "250", "503", "221"}},
+        {"DATA before RCPT is 503",
+         "MAIL FROM:<>\r\nDATA\r\nQUIT\r\n",
+         {"220", "250", "503", "221"}},
         {"nested MAIL is 503", "MAIL FROM:<>\r\nMAIL FROM:<>\r\n", {"220", "250", "503"}},
         {"bad syntax is 501", "MAIL FROM: a@x.org\r\nHELO\r\n", {"220", "501", "501"}},
         {"unknown command is 500", "FROB\r\n", {"220", "500"}},
-        {"VRFY is 252, NOOP/RSET 250, HELP 214", "VRFY root\r\nNOOP\r\nRSET\r\nHELP\r\n",
+        {"VRFY is 252, NOOP/RSET 250, HELP 214",
+         "VRFY root\r\nNOOP\r\nRSET\r\nHELP\r\n",
          {"220", "252", "250", "250", "214"}},
-        {"an address with a leading - is refused", "MAIL FROM:<>\r\nRCPT TO:<-oQ/tmp>\r\n",
+        {"an address with a leading - is refused",
+         "MAIL FROM:<>\r\nRCPT TO:<-oQ/tmp>\r\n",
          {"220", "250", "501"}},
-        {"an over-long line is 500", std::string(5000, 'x') + "\r\nNOOP\r\n", {"220", "500", "250"}},
+        {"an over-long line is 500",
+         std::string(5000, 'x') + "\r\nNOOP\r\n",
+         {"220", "500", "250"}},
     };
     for (const auto& c : cases) {
         SUBCASE(c.label)
