@@ -41,7 +41,7 @@ if { [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=addres
     san=$here/build-asan/sanitizer
     rm -rf "$san"; mkdir -p "$san"
     mapfile -t asan_tests < <(meson test -C build-asan --list 2>/dev/null </dev/null |
-        sed -n 's|^postern:[^ ]* / ||p' | grep -v -x -e submit-large -e privileges -e ops-import -e as-nobody)
+        sed -n 's|^postern:[^ ]* / ||p' | grep -v -x -e submit-large -e privileges -e ops-import -e as-nobody -e ops-format)
     rm -f build-asan/meson-logs/testlog.json
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan" \
