@@ -42,21 +42,7 @@ std::string lower(std::string s)
     return s;
 }
 
-std::vector<std::string> split_list(const std::string& v)
-{
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : v + ",") {
-        if (c == ',' || c == ' ' || c == '\t') {
-            if (!cur.empty())
-                out.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    return out;
-}
+std::vector<std::string> split_list(const std::string& v) { return split_words(v, ", \t"); }
 
 bool parse_bool(const std::string& v, bool& out)
 {

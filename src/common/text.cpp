@@ -12,12 +12,12 @@ std::string rfc5322_date(time_t t)
     return buf;
 }
 
-std::vector<std::string> split_words(const std::string& s)
+std::vector<std::string> split_words(const std::string& s, std::string_view separators)
 {
     std::vector<std::string> out;
     std::string cur;
-    for (char c : s + " ") {
-        if (c == ' ' || c == '\t') {
+    for (char c : s) {
+        if (separators.find(c) != std::string_view::npos) {
             if (!cur.empty())
                 out.push_back(cur);
             cur.clear();
@@ -25,6 +25,8 @@ std::vector<std::string> split_words(const std::string& s)
             cur += c;
         }
     }
+    if (!cur.empty())
+        out.push_back(cur);
     return out;
 }
 

@@ -12,9 +12,10 @@ namespace postern {
 // "Sun, 22 Nov 2026 01:01:17 +0000" (RFC 5322 date-time, local zone).
 std::string rfc5322_date(time_t t);
 
-// Splits at spaces and tabs, dropping empty words. No quoting: callers use
-// it for commands run without a shell and for simple config values.
-std::vector<std::string> split_words(const std::string& s);
+// Splits at any of separators (spaces and tabs by default), dropping empty
+// words. No quoting: callers use it for commands run without a shell and
+// for simple config values.
+std::vector<std::string> split_words(const std::string& s, std::string_view separators = " \t");
 
 // True when s is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF). ASCII is well-formed.
