@@ -6,7 +6,6 @@
 #include "common/process.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -50,27 +49,32 @@ std::vector<std::string> runner_argv(const std::string& config_path, bool verbos
 
 void kick_background(const std::vector<std::string>& argv)
 {
-    // posix_spawn (a vfork-style clone in glibc) instead of a double fork:
-    // this runs once per cron mail and the caller waits for it. The child
-    // starts a new session with stdio on /dev/null and the clean
-    // environment; we do not wait for it. When we exit right after, init
-    // adopts it, so the caller never sees a zombie or waits for delivery.
+    // A plain fork, not waited for: the caller (cron, a daemon) must not
+    // wait for the runner, not even for its exec (posix_spawn's vfork
+    // would). The child starts a new session with stdio on /dev/null and
+    // the clean environment; everything it needs is built before fork(),
+    // and it makes only async-signal-safe calls. We exit right after, so
+    // init adopts it and reaps it: no zombie stays behind.
     CArgs c(argv);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    ::posix_spawn_file_actions_init(&fa);
-    ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    ::posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    ::posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    ::posix_spawnattr_init(&attr);
-    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-    pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, c.argv[0], &fa, &attr, c.argv.data(), c.env.data());
-    ::posix_spawnattr_destroy(&attr);
-    ::posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        log_warning("cannot start " + argv[0] + ": " + std::strerror(rc) +
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        log_warning("cannot start " + argv[0] + ": " + std::strerror(errno) +
                     "; the message stays queued");
+        return;
+    }
+    if (pid == 0) {
+        ::setsid();
+        int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            ::dup2(null, 0);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            if (null > 2)
+                ::close(null);
+        }
+        ::execve(c.argv[0], c.argv.data(), c.env.data());
+        ::_exit(EX_OSERR);
+    }
 }
 
 Result<int> run_foreground(const std::vector<std::string>& argv)
