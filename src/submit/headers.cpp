@@ -120,19 +120,25 @@ std::string lower_value(const Header& h)
     return b == std::string::npos ? std::string() : v.substr(b);
 }
 
-// One physical line, folded so no piece exceeds 998 octets.
+// One physical line, folded so no piece exceeds 998 octets: at white
+// space when there is some, else by force with an inserted space (which
+// counts against the next piece: fuzzing found 999-octet pieces).
 void fold_line(std::string& out, std::string_view line)
 {
-    while (line.size() > 998) {
-        size_t cut = line.find_last_of(" \t", 998);
+    size_t lead = 0; // 1 after a forced cut: the piece starts with our space
+    while (line.size() + lead > 998) {
+        size_t room = 998 - lead;
+        size_t cut = line.find_last_of(" \t", room);
         if (cut == std::string_view::npos || cut == 0) {
-            out.append(line.substr(0, 998));
+            out.append(line.substr(0, room));
             out += "\r\n ";
-            line.remove_prefix(998);
+            line.remove_prefix(room);
+            lead = 1;
         } else {
             out.append(line.substr(0, cut));
             out += "\r\n";
             line.remove_prefix(cut); // the white space starts the next line
+            lead = 0;
         }
     }
     out.append(line);

@@ -197,6 +197,21 @@ TEST_CASE("header bytes and MIME")
         CHECK_FALSE(check_header_line("Subject: caf\xe9"));
         CHECK_FALSE(check_header_line("Subject: \xc3"));
     }
+    SUBCASE("a long line without white space is cut into pieces of at most 998 octets, "
+            "counting the inserted space (fuzzing)")
+    {
+        std::string out = format_headers({hdr("X-Long:" + std::string(5000, 'a'))});
+        size_t pos = 0, lines = 0;
+        while (true) {
+            size_t eol = out.find("\r\n", pos);
+            if (eol == std::string::npos)
+                break;
+            CHECK(eol - pos <= 998);
+            pos = eol + 2;
+            ++lines;
+        }
+        CHECK(lines >= 6);
+    }
     SUBCASE("header lines over 998 octets are folded at white space")
     {
         std::string v;
