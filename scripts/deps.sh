@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing postern needs, from Debian packages
-# only. Idempotent; run as root. Never installs another MTA: bsd-mailx
+# only, plus any package named as an argument (bench/deps.sh adds its
+# own). Idempotent; run as root. Never installs another MTA: bsd-mailx
 # depends on one, so it is unpacked into build/peers instead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +10,7 @@ pkgs=(g++ meson ninja-build pkg-config libcurl4-openssl-dev libssl-dev libinih-d
       doctest-dev python3 python3-aiosmtpd openssl s-nail mandoc liblockfile1 util-linux clang-format valgrind
       clang-14 libclang-rt-14-dev)
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

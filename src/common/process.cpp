@@ -143,17 +143,20 @@ std::string program_path(const std::string& name)
     return std::string(POSTERN_LIBEXECDIR) + "/" + name;
 }
 
+ExecArgs::ExecArgs(const std::vector<std::string>& args, const std::vector<std::string>& env)
+{
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+}
+
 Result<int> run_program(const std::vector<std::string>& argv, int in_fd, int out_fd,
                         const std::vector<std::string>& env)
 {
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-        cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    std::vector<char*> cenv;
-    for (auto& e : env)
-        cenv.push_back(const_cast<char*>(e.c_str()));
-    cenv.push_back(nullptr);
+    ExecArgs x(argv, env);
 
     pid_t pid = ::fork();
     if (pid < 0)
@@ -167,7 +170,7 @@ Result<int> run_program(const std::vector<std::string>& argv, int in_fd, int out
             ::dup2(out_fd, 1);
             ::dup2(out_fd, 2);
         }
-        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::execve(x.argv[0], x.argv.data(), x.envp.data());
         ::_exit(EX_OSERR);
     }
     int status = 0;

@@ -43,4 +43,11 @@ Result<int> run_program(const std::vector<std::string>& argv, int in_fd, int out
 // The clean environment children get: PATH and, when valid, TZ.
 std::vector<std::string> clean_environment();
 
+// argv and envp for execve(), built before fork() so that the child makes
+// only async-signal-safe calls. The strings must outlive it.
+struct ExecArgs {
+    std::vector<char*> argv, envp;
+    ExecArgs(const std::vector<std::string>& args, const std::vector<std::string>& env);
+};
+
 } // namespace postern

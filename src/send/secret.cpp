@@ -92,15 +92,8 @@ Result<std::string> run_secret_command(const std::string& cmd, const std::string
     // command ends without a second pipe to drain.
     UniqueFd err(::memfd_create("postern-secret-stderr", MFD_CLOEXEC));
 
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-        cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
     std::vector<std::string> env = clean_environment();
-    std::vector<char*> cenv;
-    for (auto& e : env)
-        cenv.push_back(const_cast<char*>(e.c_str()));
-    cenv.push_back(nullptr);
+    ExecArgs x(argv, env);
 
     pid_t pid = ::fork();
     if (pid < 0)
@@ -110,7 +103,7 @@ Result<std::string> run_secret_command(const std::string& cmd, const std::string
         ::dup2(devnull, 0);
         ::dup2(wr.get(), 1);
         ::dup2(err.valid() ? err.get() : devnull, 2);
-        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::execve(x.argv[0], x.argv.data(), x.envp.data());
         ::_exit(127);
     }
     wr.reset();

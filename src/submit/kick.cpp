@@ -14,24 +14,6 @@
 #include <cstring>
 
 namespace postern::submit {
-namespace {
-
-struct CArgs {
-    std::vector<char*> argv, env;
-    std::vector<std::string> env_store;
-    CArgs(const std::vector<std::string>& a)
-    {
-        for (auto& s : a)
-            argv.push_back(const_cast<char*>(s.c_str()));
-        argv.push_back(nullptr);
-        env_store = clean_environment();
-        for (auto& s : env_store)
-            env.push_back(const_cast<char*>(s.c_str()));
-        env.push_back(nullptr);
-    }
-};
-
-} // namespace
 
 bool may_start_runner() { return caller_is_root() || !running_setid(); }
 
@@ -55,7 +37,8 @@ void kick_background(const std::vector<std::string>& argv)
     // the clean environment; everything it needs is built before fork(),
     // and it makes only async-signal-safe calls. We exit right after, so
     // init adopts it and reaps it: no zombie stays behind.
-    CArgs c(argv);
+    std::vector<std::string> env = clean_environment();
+    ExecArgs c(argv, env);
     pid_t pid = ::fork();
     if (pid < 0) {
         log_warning("cannot start " + argv[0] + ": " + std::strerror(errno) +
@@ -72,7 +55,7 @@ void kick_background(const std::vector<std::string>& argv)
             if (null > 2)
                 ::close(null);
         }
-        ::execve(c.argv[0], c.argv.data(), c.env.data());
+        ::execve(c.argv[0], c.argv.data(), c.envp.data());
         ::_exit(EX_OSERR);
     }
 }
@@ -84,8 +67,9 @@ Result<int> run_foreground(const std::vector<std::string>& argv)
 
 Status exec_program(const std::vector<std::string>& argv)
 {
-    CArgs c(argv);
-    ::execve(c.argv[0], c.argv.data(), c.env.data());
+    std::vector<std::string> env = clean_environment();
+    ExecArgs c(argv, env);
+    ::execve(c.argv[0], c.argv.data(), c.envp.data());
     return fail_errno(EX_OSERR, "exec", argv[0]);
 }
 
