@@ -10,6 +10,14 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+std::string lower(std::string_view text)
+{
+    std::string l(text);
+    for (auto& ch : l)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return l;
+}
+
 // What to say about a failure that happened before MAIL FROM: every such
 // failure is about the relay or our configuration, never the message.
 std::string relay_error(const Exchange& x)
@@ -66,20 +74,60 @@ std::string enhanced_status(std::string_view text)
 
 bool is_policy_reply(int code, std::string_view text)
 {
-    if (code == 530 || code == 535 || code == 538)
+    if (code == 530 || code == 534 || code == 535 || code == 538)
         return true;
     return code >= 500 && enhanced_status(text).rfind("5.7.", 0) == 0;
 }
 
 bool is_relay_denied(std::string_view text)
 {
-    std::string l(text);
-    for (auto& ch : l)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string l = lower(text);
     return l.find("relay") != std::string::npos &&
            (l.find("denied") != std::string::npos || l.find("not permitted") != std::string::npos ||
             l.find("unable to relay") != std::string::npos ||
             l.find("not allowed") != std::string::npos);
+}
+
+bool is_account_reply(int code, std::string_view text)
+{
+    if (code == 530 || code == 534 || code == 535 || code == 538)
+        return true;
+    if (code < 500 || code > 599)
+        return false;
+    if (is_relay_denied(text))
+        return true;
+    // Enhanced codes that only ever speak of the account or the client:
+    // RFC 4954's 5.7.8 (bad credentials), 5.7.9 (mechanism too weak),
+    // 5.7.11 (encryption required), and Microsoft 365's 5.7.3 and 5.7.139
+    // (authentication), 5.7.57 (client not authenticated), 5.7.60 (not
+    // allowed to send as this sender), 5.7.708 and 5.7.750 (this tenant
+    // or address may not send through the service).
+    static constexpr std::string_view account_codes[] = {
+        "5.7.3", "5.7.8", "5.7.9", "5.7.11", "5.7.57", "5.7.60", "5.7.139", "5.7.708", "5.7.750"};
+    std::string es = enhanced_status(text);
+    for (auto c : account_codes)
+        if (es == c)
+            return true;
+    // The texts relays give when the account may not use this envelope
+    // sender or is not logged in (Postfix reject_sender_login_mismatch
+    // "Sender address rejected: not owned by user", "Client host rejected",
+    // Microsoft 365 SendAsDenied, Gmail and exim "authentication required").
+    std::string l = lower(text);
+    static constexpr std::string_view account_texts[] = {"not owned by",
+                                                         "send as",
+                                                         "sendas",
+                                                         "authentication requir",
+                                                         "not authenticated",
+                                                         "must authenticate",
+                                                         "sender not authori",
+                                                         "client host rejected",
+                                                         "not authorized to send",
+                                                         "not authorised to send",
+                                                         "not permitted to send"};
+    for (auto t : account_texts)
+        if (l.find(t) != std::string::npos)
+            return true;
+    return false;
 }
 
 Verdict classify_reply(Stage stage, int code, std::string_view text)
@@ -89,20 +137,23 @@ Verdict classify_reply(Stage stage, int code, std::string_view text)
     if (code < 500 || code > 599)
         return Verdict::Deferred;
     switch (stage) {
-    case Stage::Rcpt:
-        // A recipient refused for auth or relaying reasons ("554 5.7.1
-        // Relay access denied", "550 5.7.54 Unable to relay") is our setup
-        // (unauthenticated, wrong account), not the address: SPEC keeps
-        // such mail queued. Postfix and Exchange say it at RCPT.
-        // Other 5.7.x replies at RCPT ("Recipient address rejected:
-        // Access denied") are about that address and bounce it.
-        return code == 530 || code == 535 || code == 538 || is_relay_denied(text)
-                   ? Verdict::Deferred
-                   : Verdict::Bounced;
     case Stage::Mail:
+        // MAIL FROM carries [sender] from, the account's address: a 5.7.x
+        // refusal there is about the account ("Sender address rejected:
+        // not owned by user"), a 5.1.x or 552 (SIZE) one about the message.
+        return is_policy_reply(code, text) || is_account_reply(code, text) ? Verdict::Deferred
+                                                                           : Verdict::Bounced;
+    case Stage::Rcpt:
     case Stage::Data:
     case Stage::Final:
-        return is_policy_reply(code, text) ? Verdict::Deferred : Verdict::Bounced;
+        // After MAIL was accepted, a refusal concerns this recipient or
+        // this message (unknown user, size, "rejected as spam", content)
+        // and bounces it; only replies that speak of the account or of
+        // relaying (530/535, "Relay access denied", "5.7.60 ... send as
+        // this sender") are our setup, and keep the mail queued. Other
+        // 5.7.x replies ("Recipient address rejected: Access denied",
+        // "5.7.1 Message rejected as spam") bounce.
+        return is_account_reply(code, text) ? Verdict::Deferred : Verdict::Bounced;
     default:
         return Verdict::Deferred;
     }
@@ -124,7 +175,7 @@ Outcome decide(const Exchange& x, size_t n)
     }
     if (x.mail.code != 0 && (x.mail.code < 200 || x.mail.code >= 300)) {
         Verdict v = classify_reply(Stage::Mail, x.mail.code, x.mail.text);
-        o.relay_problem = is_policy_reply(x.mail.code, x.mail.text);
+        o.relay_problem = v == Verdict::Deferred && x.mail.code >= 500;
         o.error = o.relay_problem ? x.mail.text + " (configuration problem: the relay refuses "
                                                   "this sender or account)"
                                   : x.mail.text;
@@ -142,7 +193,7 @@ Outcome decide(const Exchange& x, size_t n)
     } else if (x.final.code != 0) {
         data_verdict = classify_reply(Stage::Final, x.final.code, x.final.text);
         data_text = x.final.text;
-        o.relay_problem = is_policy_reply(x.final.code, x.final.text);
+        o.relay_problem = is_account_reply(x.final.code, x.final.text);
         if (o.relay_problem)
             data_text += " (configuration problem: the relay refuses this sender or account)";
     } else if (x.data.code == 354) {
@@ -158,7 +209,7 @@ Outcome decide(const Exchange& x, size_t n)
     } else if (x.data.code != 0) {
         data_verdict = classify_reply(Stage::Data, x.data.code, x.data.text);
         data_text = x.data.text;
-        o.relay_problem = is_policy_reply(x.data.code, x.data.text);
+        o.relay_problem = is_account_reply(x.data.code, x.data.text);
         if (o.relay_problem)
             data_text += " (configuration problem: the relay refuses this sender or account)";
     } else {

@@ -4,16 +4,24 @@
 // table of SPEC "On the wire" and notes/reliability.md 5.4/5.5, kept free
 // of libcurl so it can be tested with plain data.
 //
-//   reply                                     verdict
-//   2xx at RCPT, then 2xx after DATA          sent
-//   4xx anywhere, no reply, timeout           deferred
-//   5xx at RCPT                               that recipient bounces
-//   5xx at MAIL / DATA / after the final dot  every recipient bounces, except
-//     530, 535, 538, 5.7.x (auth, relay       deferred, "configuration problem"
-//     denied, policy), any failure before     (relay_problem: the run stops
-//     MAIL (connect, TLS, EHLO, AUTH)          using the relay)
-//   354 then silence or disconnect after      maybe ("possible duplicate" on
-//     the whole message went out                the retry)
+//   stage            reply                                   verdict
+//   any              2xx (RCPT, then after the data)          sent
+//   any              4xx, no reply, timeout                   deferred
+//   before MAIL      connect, greeting, EHLO, STARTTLS, TLS,  deferred, configuration problem
+//                    AUTH failures                            (relay_problem: the run stops
+//                                                              using the relay)
+//   MAIL FROM        530/534/535/538, 5.7.x, account texts    deferred, configuration problem
+//   MAIL FROM        other 5xx (5.1.8 bad sender, 552 size)   every recipient bounces
+//   RCPT             account reply (below)                    deferred, configuration problem
+//   RCPT             other 5xx                                that recipient bounces
+//   DATA, final dot  account reply (below)                    deferred, configuration problem
+//   DATA, final dot  other 5xx (552 size, 554 5.7.1 spam,     every accepted recipient bounces;
+//                    5.6.0 content)                            the run goes on
+//   after the dot    354 then silence or a disconnect after   maybe ("possible duplicate" on
+//                    the whole message went out                the retry)
+// An account reply (is_account_reply) is 530/534/535/538, a relay-denied
+// text, one of the enhanced codes 5.7.3/8/9/11/57/60/139/708/750, or a
+// text saying the account may not use this sender or is not logged in.
 // Failure policy: pure functions, no errors.
 
 #include <ctime>
@@ -57,10 +65,14 @@ struct Outcome {
 // ("Relay access denied", "Unable to relay", "relaying not permitted").
 bool is_relay_denied(std::string_view text);
 
+// True for replies that concern the account or the relay set-up, never
+// the message: see the table above.
+bool is_account_reply(int code, std::string_view text);
+
 // Verdict for one reply at a stage (code 0 = no reply: deferred).
 Verdict classify_reply(Stage stage, int code, std::string_view text);
-// True for the auth/policy replies that mean "our configuration", never the
-// message: 530, 535, 538 and enhanced status 5.7.x.
+// True for the replies to MAIL FROM that mean "our configuration", never
+// the message: 530, 534, 535, 538 and enhanced status 5.7.x.
 bool is_policy_reply(int code, std::string_view text);
 // The enhanced status code ("5.1.1") of a reply text, or "".
 std::string enhanced_status(std::string_view text);

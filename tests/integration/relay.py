@@ -24,7 +24,8 @@ Options (constructor keywords):
     auth_required    refuse MAIL before AUTH with 530 (default: True if users/tokens)
     port             0: any free port (r.port tells which)
 Faults (r.faults, a dict that may be changed while the relay runs):
-    "mail": "451 4.3.0 try later"            reply to MAIL FROM
+    "mail": "451 4.3.0 try later"            reply to MAIL FROM; may be a function
+                                              address -> reply or None
     "rcpt": {addr: "550 5.1.1 ..."}           reply to RCPT TO for addr
     "data": "554 5.6.0 rejected"              reply after the final dot (not stored); may be
                                               a function Message -> reply or None
@@ -82,8 +83,11 @@ class _Handler:
         f = self.relay.faults
         if f.get("delay_mail"):
             await asyncio.sleep(f["delay_mail"])
-        if f.get("mail"):
-            return f["mail"]
+        reply = f.get("mail")
+        if callable(reply):
+            reply = reply(address)
+        if reply:
+            return reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"

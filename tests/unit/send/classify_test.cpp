@@ -36,8 +36,32 @@ TEST_CASE("classify: reply codes (SPEC: On the wire)")
         {"535 never bounces", Stage::Mail, 535, "535 5.7.8 bad credentials", Verdict::Deferred},
         {"5.7.x relay denied never bounces", Stage::Mail, 550, "550 5.7.1 Relaying denied",
          Verdict::Deferred},
-        {"554 5.7.x after DATA never bounces", Stage::Final, 554, "554 5.7.1 not authorised",
+        {"5.7.1 sender not owned at MAIL is the account (Postfix)", Stage::Mail, 553,
+         "553 5.7.1 <a@b>: Sender address rejected: not owned by user u", Verdict::Deferred},
+        {"552 at MAIL (SIZE) bounces", Stage::Mail, 552, "552 5.3.4 message size exceeds limit",
+         Verdict::Bounced},
+        {"spam refusal after DATA bounces (issue 10)", Stage::Final, 554,
+         "554 5.7.1 Message rejected as spam by content filter", Verdict::Bounced},
+        {"a bare 5.7.1 after DATA is about the message", Stage::Final, 550,
+         "550 5.7.1 message refused", Verdict::Bounced},
+        {"send-as refusal after DATA is the account (Microsoft 365)", Stage::Final, 550,
+         "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
          Verdict::Deferred},
+        {"SendAsDenied after DATA is the account (Microsoft 365)", Stage::Final, 554,
+         "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied",
+         Verdict::Deferred},
+        {"sender not authorised after DATA is the account", Stage::Final, 554,
+         "554 5.7.1 sender not authorised", Verdict::Deferred},
+        {"530 after DATA is the account", Stage::Final, 530, "530 5.7.0 Authentication required",
+         Verdict::Deferred},
+        {"5.7.57 after DATA is the account (Microsoft 365)", Stage::Final, 550,
+         "550 5.7.57 Client not authenticated to send mail", Verdict::Deferred},
+        {"relay denied after DATA is our setup", Stage::Final, 554, "554 5.7.1 Relaying denied",
+         Verdict::Deferred},
+        {"5xx to DATA itself bounces", Stage::Data, 554, "554 5.5.1 Error: no valid recipients",
+         Verdict::Bounced},
+        {"client host rejected at RCPT is our setup (Postfix)", Stage::Rcpt, 554,
+         "554 5.7.1 <h[127.0.0.1]>: Client host rejected: Access denied", Verdict::Deferred},
         {"552 after DATA bounces", Stage::Final, 552, "552 5.3.4 too big", Verdict::Bounced},
         {"554 5.6.0 after DATA bounces", Stage::Final, 554, "554 5.6.0 content", Verdict::Bounced},
         {"no reply is temporary", Stage::Final, 0, "", Verdict::Deferred},
@@ -101,9 +125,17 @@ TEST_CASE("decide: per-recipient results of one transaction")
         CHECK(o.rcpts[0] == Verdict::Bounced);
         CHECK(o.replies[0] == "554 5.6.0 rejected");
     }
-    SUBCASE("a policy reply after DATA is a relay problem, never a bounce")
+    SUBCASE("a spam refusal after DATA bounces and is no relay problem (issue 10)")
     {
-        x.final = {554, "554 5.7.1 not allowed"};
+        x.final = {554, "554 5.7.1 Message rejected as spam by content filter"};
+        x.curl_code = CURLE_WEIRD_SERVER_REPLY;
+        Outcome o = decide(x, 3);
+        CHECK(o.rcpts[0] == Verdict::Bounced);
+        CHECK_FALSE(o.relay_problem);
+    }
+    SUBCASE("an account reply after DATA is a relay problem, never a bounce")
+    {
+        x.final = {550, "550 5.7.60 SMTP; Client does not have permissions to send as this sender"};
         x.curl_code = CURLE_WEIRD_SERVER_REPLY;
         Outcome o = decide(x, 3);
         CHECK(o.rcpts[0] == Verdict::Deferred);
