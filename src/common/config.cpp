@@ -201,6 +201,11 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key, c
             if (s <= 0)
                 return bad("expected a size such as 50M");
             c.queue.max_size = s;
+        } else if (key == "min_free") {
+            long long s = v == "0" ? 0 : parse_size(v);
+            if (s < 0)
+                return bad("expected a size such as 4M, or 0");
+            c.queue.min_free = s;
         } else if (key == "min_backoff") {
             long t = parse_duration(v);
             if (t <= 0)
@@ -344,6 +349,7 @@ const std::vector<std::string>& known_config_keys()
         "queue.dir",
         "queue.lifetime",
         "queue.max_size",
+        "queue.min_free",
         "queue.min_backoff",
         "queue.max_backoff",
         "log.target",
@@ -466,6 +472,13 @@ long parse_duration(const std::string& s)
     if (n > (1L << 40) / mul)
         return -1;
     return n * mul;
+}
+
+long long min_free_for(const QueueConfig& q, long long fs_size)
+{
+    if (q.min_free >= 0)
+        return q.min_free;
+    return std::min<long long>(4LL << 20, fs_size / 16);
 }
 
 long long parse_size(const std::string& s)

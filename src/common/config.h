@@ -62,8 +62,13 @@ struct QueueConfig {
     std::string dir = "/var/spool/postern";
     long lifetime = 5 * 86400;        // seconds, then bounce
     long long max_size = 100LL << 20; // bytes per message
-    long min_backoff = 300;           // first retry after
-    long max_backoff = 4 * 3600;      // retry interval cap
+    // Free space a submission must leave in the spool's file system: the
+    // queue runner's reserve for delivery state and reports (Postfix's
+    // queue_minfree). -1: the default, 1/16 of the file system, at most
+    // 4 MiB (min_free_for()).
+    long long min_free = -1;
+    long min_backoff = 300;      // first retry after
+    long max_backoff = 4 * 3600; // retry interval cap
 };
 
 struct LogConfig {
@@ -99,6 +104,10 @@ const char* default_config_path();
 // Loads path. Errors: EX_CONFIG "file:line: ..." for any content problem,
 // EX_CONFIG "file: Permission denied" when it exists but cannot be read.
 Result<Config> load_config(const std::string& path);
+
+// The free space a submission must leave on a file system of fs_size
+// octets under cfg ([queue] min_free, or its default).
+long long min_free_for(const QueueConfig& q, long long fs_size);
 
 // Parses a duration: "60", "60s", "10m", "2h", "5d". Returns -1 if invalid.
 long parse_duration(const std::string& s);

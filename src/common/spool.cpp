@@ -12,8 +12,10 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -99,13 +101,30 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
         if (!f.dirfd_.valid())
             return fail_errno(EX_TEMPFAIL, "open spool directory", f.dir_);
     }
-    std::snprintf(g_sig_name, sizeof g_sig_name, "%s", tmp.c_str());
-    g_sig_dirfd = f.dirfd_.get();
-    g_sig_gid = drop_group_gid();
-    for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM})
-        ::signal(s, on_signal);
-    f.fd_ = UniqueFd(::openat(f.dirfd_.get(), tmp.c_str(),
-                              O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // An unnamed file (O_TMPFILE), given its name only at the commit:
+    // a writer killed before it, even by SIGKILL, leaves nothing behind,
+    // and nobody can see a message half written. Linking it in needs
+    // /proc (linkat through /proc/self/fd; AT_EMPTY_PATH would need
+    // CAP_DAC_READ_SEARCH). Where the file system or /proc cannot do this,
+    // a named .<id> is written instead, locked for as long as its writer
+    // lives, so the runner can tell a dead writer's file (sweep()).
+    if (::access("/proc/self/fd", X_OK) == 0)
+        f.fd_ = UniqueFd(::openat(f.dirfd_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!f.fd_.valid() && errno != ENOSPC && errno != EDQUOT && errno != EROFS && errno != EACCES) {
+        f.named_ = true;
+        std::snprintf(g_sig_name, sizeof g_sig_name, "%s", tmp.c_str());
+        g_sig_dirfd = f.dirfd_.get();
+        g_sig_gid = drop_group_gid();
+        for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM})
+            ::signal(s, on_signal);
+        f.fd_ = UniqueFd(::openat(f.dirfd_.get(), tmp.c_str(),
+                                  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (f.fd_.valid() && ::flock(f.fd_.get(), LOCK_EX | LOCK_NB) < 0) {
+            ::unlinkat(f.dirfd_.get(), tmp.c_str(), 0);
+            g_sig_dirfd = -1;
+            return fail_errno(EX_TEMPFAIL, "lock", f.dir_ + "/" + tmp);
+        }
+    }
     if (!f.fd_.valid()) {
         g_sig_dirfd = -1;
         return fail_errno(EX_TEMPFAIL, "create", f.dir_ + "/" + tmp);
@@ -114,7 +133,8 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
     // directory, which nobody but the runner can search (Postfix's maildrop
     // files are 0444 for the same reason).
     if (::fchmod(f.fd_.get(), 0444) < 0) {
-        ::unlinkat(f.dirfd_.get(), tmp.c_str(), 0);
+        if (f.named_)
+            ::unlinkat(f.dirfd_.get(), tmp.c_str(), 0);
         g_sig_dirfd = -1;
         return fail_errno(EX_TEMPFAIL, "chmod", f.dir_ + "/" + tmp);
     }
@@ -124,15 +144,16 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
 
 DropFile::DropFile(DropFile&& o) noexcept
     : dir_(std::move(o.dir_)), id_(std::move(o.id_)), dirfd_(std::move(o.dirfd_)),
-      fd_(std::move(o.fd_)), buf_(std::move(o.buf_)), written_(o.written_), committed_(o.committed_)
+      fd_(std::move(o.fd_)), buf_(std::move(o.buf_)), written_(o.written_), named_(o.named_),
+      committed_(o.committed_)
 {
     o.committed_ = true;
 }
 
 DropFile::~DropFile()
 {
-    if (committed_ || !fd_.valid())
-        return;
+    if (committed_ || !fd_.valid() || !named_)
+        return; // an unnamed file goes with its descriptor
     DropGroupScope group;
     ::unlinkat(dirfd_.get(), ("." + id_).c_str(), 0);
     g_sig_dirfd = -1;
@@ -164,12 +185,27 @@ Status DropFile::write(std::string_view data)
     return {};
 }
 
-Status DropFile::commit(long long header_offset, long long message_size)
+Status DropFile::commit(long long header_offset, long long message_size, const QueueConfig* reserve)
 {
     std::string path = dir_ + "/." + id_;
     Status st = flush();
     if (!st)
         return st;
+    // The queue runner must always be able to record delivery state and
+    // write reports, or accepted mail could be stranded when the spool
+    // fills: a submission may not eat into that reserve. The message is
+    // written by now, so the free space counts it.
+    struct statvfs vfs;
+    if (reserve && ::fstatvfs(fd_.get(), &vfs) == 0) {
+        long long fs = static_cast<long long>(vfs.f_blocks) * static_cast<long long>(vfs.f_frsize);
+        long long avail =
+            static_cast<long long>(vfs.f_bavail) * static_cast<long long>(vfs.f_frsize);
+        long long need = min_free_for(*reserve, fs);
+        if (avail < need)
+            return fail(EX_TEMPFAIL, "spool " + dir_ + " is full: " + std::to_string(avail / 1024) +
+                                         " KiB free, below the " + std::to_string(need / 1024) +
+                                         " KiB kept for the queue runner ([queue] min_free)");
+    }
     char digits[32];
     std::snprintf(digits, sizeof digits, "%0*lld", static_cast<int>(drop_size_width), message_size);
     off_t at = static_cast<off_t>(header_offset + static_cast<long long>(drop_size_offset));
@@ -179,8 +215,15 @@ Status DropFile::commit(long long header_offset, long long message_size)
     if (!st)
         return st;
     DropGroupScope group;
-    if (::renameat(dirfd_.get(), ("." + id_).c_str(), dirfd_.get(), id_.c_str()) < 0)
-        return fail_errno(EX_TEMPFAIL, "rename " + path + " ->", dir_ + "/" + id_);
+    if (named_) {
+        if (::renameat(dirfd_.get(), ("." + id_).c_str(), dirfd_.get(), id_.c_str()) < 0)
+            return fail_errno(EX_TEMPFAIL, "rename " + path + " ->", dir_ + "/" + id_);
+    } else {
+        char self[64];
+        std::snprintf(self, sizeof self, "/proc/self/fd/%d", fd_.get());
+        if (::linkat(AT_FDCWD, self, dirfd_.get(), id_.c_str(), AT_SYMLINK_FOLLOW) < 0)
+            return fail_errno(EX_TEMPFAIL, "link", dir_ + "/" + id_);
+    }
     committed_ = true;
     g_sig_dirfd = -1;
     // The rename is durable only once the directory is on disk too; until
@@ -297,6 +340,14 @@ Result<std::vector<QueueEntry>> list_queue(const std::string& spool)
                 q.env.error = text.error().text;
             }
             q.env.id = id;
+            if (q.area == "failed" && has(id + ".reason")) {
+                auto why = read_file(AT_FDCWD, a.dir + "/" + id + ".reason", 4096, true);
+                if (why) {
+                    q.reason = *why;
+                    while (!q.reason.empty() && q.reason.back() == '\n')
+                        q.reason.pop_back();
+                }
+            }
             out.push_back(std::move(q));
         }
     }

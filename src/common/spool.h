@@ -3,9 +3,10 @@
 // The spool: directory layout, queue ids, the drop file writer and the
 // read-only view mailq uses. docs/DESIGN.md ("Spool") is the full contract.
 //
-//   <dir>/incoming/   drop directory: the front end writes .<id> (in
-//                     progress), fsyncs, renames it to <id> (the commit),
-//                     fsyncs the directory. Installed 1730 postern:postdrop.
+//   <dir>/incoming/   drop directory: the front end writes an unnamed file
+//                     (or .<id>), fsyncs, links (renames) it to <id> (the
+//                     commit), fsyncs the directory. Installed 1730
+//                     postern:postdrop.
 //   <dir>/queue/      runner-private: <id>.msg (the drop file, moved in
 //                     whole, never changed again) and <id>.env (state).
 //   <dir>/failed/     messages that could not be delivered nor bounced.
@@ -13,6 +14,7 @@
 // Failure policy (Postfix mail_queue.c): file access problems are returned
 // (EX_TEMPFAIL, naming the path); a malformed queue id is a bug (panic).
 
+#include "common/config.h"
 #include "common/envelope.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -32,8 +34,11 @@ std::string incoming_dir(const std::string& spool);
 std::string queue_dir(const std::string& spool);
 std::string failed_dir(const std::string& spool);
 
-// A drop file being written: incoming/.<id>, removed by the destructor (or
-// by the signal handler) unless commit() succeeded.
+// A drop file being written: an unnamed file in incoming/ (O_TMPFILE) that
+// gets its name <id> at commit(), so an interrupted write leaves nothing;
+// where that is not possible, incoming/.<id>, flock-ed while it is written
+// and removed by the destructor (or the signal handler) unless commit()
+// succeeded.
 class DropFile {
   public:
     // Creates incoming/.<id> with O_CREAT|O_EXCL|O_NOFOLLOW under the drop
@@ -51,8 +56,11 @@ class DropFile {
     long long offset() const { return written_ + static_cast<long long>(buf_.size()); }
     // Patches `size` into the header at header_offset, flushes, fsyncs,
     // renames .<id> to <id> and fsyncs incoming/. Exit 0 is allowed only
-    // after this returns success.
-    Status commit(long long header_offset, long long message_size);
+    // after this returns success. With `reserve` (a submission; the
+    // runner's own reports pass none), refuses with EX_TEMPFAIL when the
+    // file system would keep less than its min_free_for() free.
+    Status commit(long long header_offset, long long message_size,
+                  const QueueConfig* reserve = nullptr);
 
     const std::string& id() const { return id_; }
     int fd() const { return fd_.get(); }
@@ -70,6 +78,7 @@ class DropFile {
     UniqueFd fd_;
     std::string buf_;
     long long written_ = 0;
+    bool named_ = false; // .<id> in incoming/ (no O_TMPFILE here), not an unnamed file
     bool committed_ = false;
 };
 
@@ -85,7 +94,8 @@ struct QueueEntry {
     // "incoming" (not yet picked up), "active" (picked up, first attempt
     // under way or interrupted: no envelope yet), "queue", "failed"
     std::string area;
-    Envelope env; // for incoming and active entries: the drop header
+    Envelope env;       // for incoming and active entries: the drop header
+    std::string reason; // failed entries: why the runner put it there
 };
 
 // Reads every entry of the spool for mailq, oldest first. Entries that

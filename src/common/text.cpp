@@ -12,6 +12,15 @@ std::string rfc5322_date(time_t t)
     return buf;
 }
 
+std::string one_line(std::string_view s)
+{
+    std::string out(s);
+    for (auto& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = ' ';
+    return out;
+}
+
 std::vector<std::string> split_words(const std::string& s, std::string_view separators)
 {
     std::vector<std::string> out;

@@ -12,6 +12,10 @@ namespace postern {
 // "Sun, 22 Nov 2026 01:01:17 +0000" (RFC 5322 date-time, local zone).
 std::string rfc5322_date(time_t t);
 
+// s with every control character (CR, LF, NUL, ...) replaced by a space:
+// free text kept on one line of a spool file.
+std::string one_line(std::string_view s);
+
 // Splits at any of separators (spaces and tabs by default), dropping empty
 // words. No quoting: callers use it for commands run without a shell and
 // for simple config values.

@@ -114,6 +114,7 @@ bool is_account_reply(int code, std::string_view text)
     // Microsoft 365 SendAsDenied, Gmail and exim "authentication required").
     std::string l = lower(text);
     static constexpr std::string_view account_texts[] = {"not owned by",
+                                                         "not logged in",
                                                          "send as",
                                                          "sendas",
                                                          "authentication requir",

@@ -7,6 +7,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/spool.h"
+#include "common/text.h"
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,24 @@ namespace postern::send {
 namespace {
 
 constexpr time_t sweep_age = 36 * 3600; // qmail's limit for tmp/ leftovers
+// A writer locks its incoming/.<id> right after creating it; a file older
+// than this whose lock is free has no living writer.
+constexpr time_t dead_writer_age = 60;
+
+// True when incoming/<name> is a named drop file whose writer is gone:
+// its lock is free (the kernel drops it with the last descriptor, however
+// the writer died) and it is old enough that the writer cannot be between
+// its create and its flock.
+bool writer_is_gone(int dfd, const std::string& name, time_t now)
+{
+    UniqueFd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st;
+    if (!fd.valid() || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (now - st.st_mtime <= dead_writer_age && now >= st.st_mtime)
+        return false;
+    return ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;
+}
 
 } // namespace
 
@@ -27,21 +46,26 @@ void Runner::sweep()
 {
     time_t now = ::time(nullptr);
     for (const std::string* dir : {&incoming_, &queue_}) {
-        int dfd = dir == &incoming_ ? incoming_fd_.get() : queue_fd_.get();
+        bool in = dir == &incoming_;
+        int dfd = in ? incoming_fd_.get() : queue_fd_.get();
         DIR* d = ::opendir(dir->c_str());
         if (!d)
             continue;
         while (struct dirent* e = ::readdir(d)) {
             std::string n = e->d_name;
-            bool leftover = dir == &incoming_ ? (n.size() > 1 && n[0] == '.' && n != "..")
-                                              : (n.size() > 4 && n.substr(n.size() - 4) == ".tmp");
+            bool leftover = in ? (n.size() > 1 && n[0] == '.' && n != "..")
+                               : (n.size() > 4 && n.substr(n.size() - 4) == ".tmp");
             struct stat st;
-            if (!leftover || ::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+            if (!leftover || ::fstatat(dfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                !S_ISREG(st.st_mode))
                 continue;
-            if (S_ISREG(st.st_mode) && now - st.st_mtime > sweep_age) {
-                if (::unlinkat(dfd, n.c_str(), 0) == 0)
-                    log_info("removed stale partial file " + *dir + "/" + n);
-            }
+            // A front end writes an unnamed file and leaves nothing when it
+            // dies; only where the spool cannot hold one does it write a
+            // named .<id>, which it keeps locked (DESIGN.md, "Submission").
+            bool dead = in ? writer_is_gone(dfd, n, now) : now - st.st_mtime > sweep_age;
+            if (dead && ::unlinkat(dfd, n.c_str(), 0) == 0)
+                log_info(std::string("removed ") + (in ? "a dead submitter's" : "stale") +
+                         " partial file " + *dir + "/" + n);
         }
         ::closedir(d);
     }
@@ -60,6 +84,13 @@ void Runner::quarantine(const std::string& id, const std::string& why, bool queu
     }
     if (queued)
         ::renameat(queue_fd_.get(), (id + ".env").c_str(), ffd.get(), (id + ".env").c_str());
+    // Why it is there, for mailq and --status: failed/ is what a person
+    // must judge, and they need the reason without searching the logs.
+    ::unlinkat(ffd.get(), (id + ".reason.tmp").c_str(), 0);
+    Status saved = replace_file(ffd.get(), failed_, id + ".reason", id + ".reason.tmp",
+                                one_line(why) + "\n", 0600);
+    if (!saved)
+        log_error(id + ": " + saved.error().text);
     (void)fsync_fd(ffd.get(), failed_);
     (void)fsync_fd(src, queued ? queue_ : incoming_);
     log_error(id + ": moved to " + failed_ + ": " + why);

@@ -331,12 +331,15 @@ void Runner::send_relay(Envelope& env, int msg_fd)
             case Verdict::Sent:
                 r.state = RcptState::Sent;
                 status = "sent";
+                dirty_ = true;
                 break;
             case Verdict::Bounced:
                 r.state = RcptState::Bounced;
                 status = "bounced";
+                dirty_ = true;
                 break;
             case Verdict::Maybe:
+                dirty_ = dirty_ || r.state != RcptState::Maybe;
                 r.state = RcptState::Maybe;
                 r.reply += " (may have been delivered: possible duplicate on retry)";
                 break;
@@ -370,9 +373,11 @@ void Runner::send_local(Envelope& env)
         if (lr.verdict == Verdict::Sent) {
             r.state = RcptState::Sent;
             status = "sent";
+            dirty_ = true;
         } else if (lr.verdict == Verdict::Bounced) {
             r.state = RcptState::Bounced;
             status = "bounced";
+            dirty_ = true;
         } else {
             env.error = lr.reply;
         }
@@ -389,12 +394,15 @@ void Runner::checkpoint(const Envelope& env)
     if (!std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open))
         return;
     Status st = save(env);
-    if (!st)
+    if (st)
+        dirty_ = false;
+    else
         log_error(env.id + ": " + st.error().text);
 }
 
 void Runner::attempt(Envelope& env, int msg_fd)
 {
+    dirty_ = false; // what is on disk (ID.env, or the drop header) is current
     time_t now = ::time(nullptr);
     // Never before a first attempt: a box without a real-time clock may
     // submit with a wrong time before NTP has set it.
@@ -424,19 +432,27 @@ void Runner::finish(Envelope& env, int msg_fd)
         env.next = next_attempt(::time(nullptr), std::max(env.attempts, 1), cfg_.queue.min_backoff,
                                 cfg_.queue.max_backoff);
         Status st = save(env);
-        if (!st) {
-            // Without its state the message would be sent again, to the
-            // recipients already served too, on every run (a full spool
-            // fails the same way each time): keep it for a human instead.
-            // mailq lists failed/, and --status reports it as critical.
-            int sent = static_cast<int>(
-                std::count_if(env.rcpts.begin(), env.rcpts.end(),
-                              [](const Recipient& r) { return r.state == RcptState::Sent; }));
-            quarantine(id,
-                       "cannot save its delivery state (" + st.error().text + "); " +
-                           std::to_string(sent) + " recipient(s) already sent, the others not",
-                       true);
+        if (st || !dirty_) {
+            // A deferral that changed no recipient needs no record: what is
+            // on disk (the envelope of an earlier attempt, or the drop
+            // header a fresh pickup reads again) still says what is left,
+            // so the message is retried by the next run as it is. Only the
+            // retry time is lost, and the spool's reserve ([queue]
+            // min_free, which submissions may not use) makes even that rare.
+            if (!st)
+                log_warning(id + ": delivery state not saved (" + st.error().text +
+                            "); nothing changed, retried by the next run");
+            return;
         }
+        // Some recipients were served, and that could not be recorded: the
+        // next attempt starts from the older state and sends to them again.
+        // A duplicate, never a loss, and no person has to step in.
+        int sent = static_cast<int>(
+            std::count_if(env.rcpts.begin(), env.rcpts.end(),
+                          [](const Recipient& r) { return r.state == RcptState::Sent; }));
+        log_error(id + ": delivery state not saved (" + st.error().text + "); " +
+                  std::to_string(sent) +
+                  " recipient(s) already sent may get a possible duplicate at the retry");
         return;
     }
     bool bounced = std::any_of(env.rcpts.begin(), env.rcpts.end(),

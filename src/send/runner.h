@@ -93,6 +93,7 @@ class Runner {
     std::deque<std::string> bounces_; // reports injected during the run, sent before it ends
     int unsynced_ = 0;                // removals from queue/ not yet made durable
     std::set<std::string> seen_;      // messages this run has worked on
+    bool dirty_ = false;              // a recipient's state changed since it was last saved
     static constexpr int sync_batch = 64;
 };
 

@@ -20,6 +20,8 @@ void format_entry(std::string& out, const QueueEntry& q, time_t now)
     else if (q.area == "active")
         out += "  (first delivery attempt)";
     out += "\n";
+    if (!q.reason.empty())
+        out += "    reason: " + q.reason + "\n";
     if (!incoming) {
         out += "    attempts: " + std::to_string(e.attempts) + ", next attempt: ";
         out += e.next <= now ? "now" : "in " + format_age(static_cast<long>(e.next - now));

@@ -207,7 +207,7 @@ Result<std::string> requeue_qp(const MessageJob& job, DropFile& first, long long
     st = qp.finish();
     if (!st)
         return st.error();
-    st = drop->commit(0, drop->offset() - msg_start);
+    st = drop->commit(0, drop->offset() - msg_start, &job.cfg->queue);
     if (!st)
         return st.error();
     return id;
@@ -304,7 +304,7 @@ Result<std::string> submit_message(const MessageJob& job, MessageSource& src)
     if (need_qp)
         return requeue_qp(job, *drop, body_start, msg_start + spool_sink.size(),
                           std::move(original), rcpts, now);
-    st = drop->commit(0, spool_sink.size());
+    st = drop->commit(0, spool_sink.size(), &job.cfg->queue);
     if (!st)
         return st.error();
     return id;

@@ -70,7 +70,9 @@ QueueStatus summarize(const std::vector<QueueEntry>& entries, time_t now)
     QueueStatus st;
     for (const auto& q : entries) {
         if (q.area == "failed") {
-            ++st.failed;
+            if (++st.failed == 1)
+                st.failed_why =
+                    q.env.id + ": " + (q.reason.empty() ? "no reason recorded" : q.reason);
             continue;
         }
         ++st.messages;
@@ -101,6 +103,8 @@ Verdict judge(const QueueStatus& st, const Thresholds& t)
     };
     if (st.failed > 0)
         raise(Health::Critical, std::to_string(st.failed) + " failed");
+    if (!st.failed_why.empty())
+        v.reasons.push_back("first failed " + st.failed_why);
     if (st.oldest >= 0 && t.crit >= 0 && st.oldest >= t.crit)
         raise(Health::Critical, "oldest " + format_age(st.oldest) + " >= " + format_age(t.crit));
     else if (st.oldest >= 0 && t.warn >= 0 && st.oldest >= t.warn)

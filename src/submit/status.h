@@ -30,6 +30,7 @@ struct QueueStatus {
     long incoming = 0; // not yet picked up
     long queued = 0;   // in queue/
     long failed = 0;
+    std::string failed_why; // "ID: reason" of the first failed entry
     long deferred = 0;
     long oldest = -1; // seconds; -1 when there is no message (or no readable time)
 };

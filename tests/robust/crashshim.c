@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC
  * LD_PRELOAD shim for tests/robust/test_crash.py: counts the calls of
- * write/pwrite/writev/fsync/fdatasync/rename/renameat/renameat2/unlink/
+ * write/pwrite/writev/fsync/fdatasync/rename/renameat/renameat2/linkat/unlink/
  * unlinkat/ftruncate made by the program named in POSTERN_CRASH_PROG and
  * raises SIGKILL just before the POSTERN_CRASH_AT-th one. With
  * POSTERN_CRASH_COUNT=file it appends the number of calls made to file at
@@ -85,6 +85,7 @@ int fdatasync(int fd) { step(); return REAL(fdatasync)(fd); }
 int rename(const char* a, const char* b) { step(); return REAL(rename)(a, b); }
 int renameat(int d1, const char* a, int d2, const char* b) { step(); return REAL(renameat)(d1, a, d2, b); }
 int renameat2(int d1, const char* a, int d2, const char* b, unsigned f) { step(); return REAL(renameat2)(d1, a, d2, b, f); }
+int linkat(int d1, const char* a, int d2, const char* b, int f) { step(); return REAL(linkat)(d1, a, d2, b, f); }
 int unlink(const char* p) { step(); return REAL(unlink)(p); }
 int unlinkat(int d, const char* p, int f) { step(); return REAL(unlinkat)(d, p, f); }
 int ftruncate(int fd, off_t l) { step(); return REAL(ftruncate)(fd, l); }

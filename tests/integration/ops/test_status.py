@@ -3,11 +3,14 @@
 3 UNKNOWN) and the JSON form, on a real spool."""
 import json
 import os
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from opslib import POSTERN, OpsCase, free_port  # noqa: E402
+from opslib import BUILD, POSTERN, OpsCase, free_port  # noqa: E402
+
+SEND = os.path.join(BUILD, "postern-send")
 
 
 class Status(OpsCase):
@@ -58,6 +61,29 @@ class Status(OpsCase):
         j = json.loads(out)
         self.assertEqual((j["failed"], j["messages"]), (1, 0))
         self.assertIn("1 failed", j["reasons"])
+
+    def test_failed_entries_say_why(self):
+        # A drop file cut short is what a person must judge: the runner
+        # moves it to failed/ and says why, in mailq and --status.
+        self.submit()
+        inc = os.path.join(self.spool, "incoming")
+        (qid,) = os.listdir(inc)
+        p = os.path.join(inc, qid)
+        size = os.path.getsize(p)
+        os.chmod(p, 0o644)
+        os.truncate(p, size - 3)
+        r = subprocess.run([SEND, "-C", self.conf], capture_output=True, timeout=60)
+        self.assertEqual(os.listdir(inc), [], r.stderr)
+        out = self.postern("-bp").stdout.decode()
+        self.assertIn("Failed (kept, neither delivered nor bounced):", out)
+        self.assertIn("    reason: file is ", out)
+        self.assertIn("(cut short?)", out)
+        code, out, _ = self.status("--json")
+        self.assertEqual(code, 2, out)
+        j = json.loads(out)
+        self.assertIn("1 failed", j["reasons"])
+        self.assertTrue(any(x.startswith("first failed " + qid + ": file is ")
+                            for x in j["reasons"]), j["reasons"])
 
     def test_deferred_after_a_refused_connection(self):
         port = free_port()
