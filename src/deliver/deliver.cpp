@@ -63,8 +63,11 @@ Status append_mbox(const Job& job, int fd, MboxLock& lock, const std::string& pa
     Result<MboxAppend> app = MboxAppend::begin(fd, path);
     if (!app)
         return app.error();
-    lock.note_start(app->start());
-    std::string head = from_line(job.sender, job.now) + trace_headers(job.sender, rcpt);
+    // A partial message that could not be cut off (one a killed delivery
+    // left where no dot lock could note it) must not swallow ours.
+    std::string head = mbox_separator(fd, app->start());
+    lock.note_start(app->start() + static_cast<off_t>(head.size()));
+    head += from_line(job.sender, job.now) + trace_headers(job.sender, rcpt);
     Status st = app->write(head);
     if (!st)
         return st;
@@ -134,10 +137,13 @@ Status deliver_user(const Job& job, const std::string& name, bool repair_only = 
         if (!st)
             return st;
         std::string head = trace_headers(job.sender, rcpt);
-        Result<std::string> file = maildir_deliver(mp->path, [&](const Sink& sink) -> Status {
-            Status s = sink(head);
-            return s ? write_body(job, false, sink, nullptr) : s;
-        });
+        Result<std::string> file = maildir_deliver(
+            mp->path,
+            [&](const Sink& sink) -> Status {
+                Status s = sink(head);
+                return s ? write_body(job, false, sink, nullptr) : s;
+            },
+            mp->home, u->uid == ::geteuid());
         if (!file)
             return file.error();
         log_info("to=<" + u->name + ">, maildir=" + *file + ", status=delivered");
@@ -162,6 +168,11 @@ Status deliver_user(const Job& job, const std::string& name, bool repair_only = 
     rules.new_uid = u->uid;
     rules.new_gid = grp.gid;
     rules.new_mode = grp.is_mail_group ? 0660 : 0600;
+    // A missing directory (mailbox = %h/mail/inbox) is made by the
+    // recipient only: root never reaches this for someone else's mailbox,
+    // since root_may_open_in() needs the directory to exist.
+    rules.home = mp->home;
+    rules.make_dirs = !repair_only && u->uid == ::geteuid();
     Result<UniqueFd> fd = open_mbox(mp->path, rules);
     if (!fd)
         return fd.error();

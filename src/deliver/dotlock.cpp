@@ -94,7 +94,8 @@ bool dotlock_is_stale(const std::string& path, std::time_t now)
 
 Dotlock::Dotlock(Dotlock&& o) noexcept
     : path_(std::exchange(o.path_, {})), dev_(o.dev_), ino_(o.ino_), touched_(o.touched_),
-      interrupted_at_(o.interrupted_at_), interrupted_inode_(o.interrupted_inode_)
+      interrupted_at_(o.interrupted_at_), interrupted_inode_(o.interrupted_inode_),
+      why_unavailable_(std::move(o.why_unavailable_))
 {
 }
 
@@ -108,14 +109,15 @@ Dotlock& Dotlock::operator=(Dotlock&& o) noexcept
         touched_ = o.touched_;
         interrupted_at_ = o.interrupted_at_;
         interrupted_inode_ = o.interrupted_inode_;
+        why_unavailable_ = std::move(o.why_unavailable_);
     }
     return *this;
 }
 
-Result<bool> Dotlock::try_lock(const std::string& lockpath)
+Result<LockAttempt> Dotlock::try_lock(const std::string& lockpath)
 {
     if (held())
-        return true;
+        return LockAttempt::Taken;
     std::string tmp = temp_name(lockpath);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST) {
@@ -123,8 +125,24 @@ Result<bool> Dotlock::try_lock(const std::string& lockpath)
         ::unlink(tmp.c_str());
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     }
-    if (fd < 0)
-        return fail_errno(EX_TEMPFAIL, "dotlock", tmp);
+    if (fd < 0) {
+        int err = errno;
+        if (err != EACCES && err != EPERM && err != EROFS)
+            return fail_errnum(EX_TEMPFAIL, err, "dotlock", tmp);
+        // We may not create files in this directory (a 0755 root spool,
+        // an immutable or read-only one), so no dot lock of ours can ever
+        // stand there. A lock made by someone who can still counts: a
+        // live one is waited for, and a symlink or directory is never
+        // followed (dotlock_is_stale() looks with lstat and O_NOFOLLOW).
+        struct stat st;
+        bool present = ::lstat(lockpath.c_str(), &st) == 0;
+        if (present && !dotlock_is_stale(lockpath, ::time(nullptr)))
+            return LockAttempt::Busy;
+        why_unavailable_ = fail_errnum(EX_TEMPFAIL, err, "dotlock", tmp).text;
+        if (present)
+            why_unavailable_ += "; the stale lock " + lockpath + " cannot be removed";
+        return LockAttempt::Unavailable;
+    }
     char pid[32];
     int len = std::snprintf(pid, sizeof pid, "%d\n", static_cast<int>(::getpid()));
     bool wrote = ::write(fd, pid, static_cast<size_t>(len)) == len;
@@ -148,7 +166,7 @@ Result<bool> Dotlock::try_lock(const std::string& lockpath)
             dev_ = st.st_dev;
             ino_ = st.st_ino;
             touched_ = ::time(nullptr);
-            return true;
+            return LockAttempt::Taken;
         }
         if (attempt > 0 || !dotlock_is_stale(lockpath, ::time(nullptr)))
             break;
@@ -167,7 +185,7 @@ Result<bool> Dotlock::try_lock(const std::string& lockpath)
         ::unlink(lockpath.c_str());
     }
     ::unlink(tmp.c_str());
-    return false;
+    return LockAttempt::Busy;
 }
 
 void Dotlock::touch()

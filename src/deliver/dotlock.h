@@ -18,8 +18,13 @@
 // read only the pid). A delivery killed halfway leaves that lock behind with a dead pid:
 // whoever takes the lock next learns from interrupted_at() where the
 // partial message begins, and can cut it off (MboxLock::repair).
-// Errors: EX_TEMPFAIL "dotlock <path>: <why>" when the directory refuses
-// the temporary file.
+// A directory the holder may not create files in (a 0755 root:root spool
+// with a mailbox the user owns; EACCES, EPERM, EROFS when the temporary
+// file is made) gives Unavailable: the caller then locks with fcntl alone
+// (MboxLock). A lock that already stands there still counts: a live one
+// is Busy, only a stale one that cannot be removed is Unavailable.
+// Errors: EX_TEMPFAIL "dotlock <path>: <why>" for any other refusal of
+// the temporary file (a missing directory, ENOSPC, EDQUOT...).
 
 #include "common/result.h"
 
@@ -27,6 +32,12 @@
 #include <string>
 
 namespace postern::deliver {
+
+enum class LockAttempt {
+    Taken,       // the lock is ours now
+    Busy,        // a live lock (or a symlink, a directory) stands in the way
+    Unavailable, // this process cannot make dot locks in that directory
+};
 
 class Dotlock {
   public:
@@ -39,9 +50,11 @@ class Dotlock {
     Dotlock& operator=(const Dotlock&) = delete;
     ~Dotlock() { release(); }
 
-    // One non-blocking attempt on lockpath: true when the lock is now held
-    // by this object, false when a live lock stands in the way.
-    Result<bool> try_lock(const std::string& lockpath);
+    // One non-blocking attempt on lockpath (see above). After
+    // Unavailable, why_unavailable() says why ("dotlock DIR/.lk...:
+    // Permission denied").
+    Result<LockAttempt> try_lock(const std::string& lockpath);
+    const std::string& why_unavailable() const { return why_unavailable_; }
     // Refreshes the lock's time stamp when it is older than a minute.
     void touch();
     // Removes the lock if it is still ours (same inode).
@@ -61,6 +74,7 @@ class Dotlock {
     std::time_t touched_ = 0;
     long long interrupted_at_ = -1;
     unsigned long long interrupted_inode_ = 0;
+    std::string why_unavailable_;
 };
 
 // True when the lock file at path is stale by the rules above (a missing

@@ -3,6 +3,7 @@
 
 #include "common/config.h"
 #include "common/io.h"
+#include "deliver/mailbox_dir.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -13,22 +14,6 @@
 #include <unistd.h>
 
 namespace postern::deliver {
-namespace {
-
-Status make_dir(const std::string& path)
-{
-    if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (::lstat(path.c_str(), &st) < 0)
-            return fail_errno(EX_TEMPFAIL, "stat", path);
-        if (!S_ISDIR(st.st_mode))
-            return fail(EX_TEMPFAIL, "maildir " + path + " is not a directory");
-        return {};
-    }
-    return fail_errno(EX_TEMPFAIL, "mkdir", path);
-}
-
-} // namespace
 
 std::string maildir_name()
 {
@@ -54,29 +39,49 @@ std::string maildir_name()
 }
 
 Result<std::string> maildir_deliver(const std::string& dir,
-                                    const std::function<Status(const Sink&)>& write_message)
+                                    const std::function<Status(const Sink&)>& write_message,
+                                    const std::optional<std::string>& home, bool may_create)
 {
-    for (const char* sub : {"", "/tmp", "/new", "/cur"}) {
-        Status st = make_dir(dir + sub);
-        if (!st)
-            return st.error();
-    }
+    auto slash = dir.rfind('/');
+    if (slash == std::string::npos)
+        return fail(EX_CONFIG, "maildir " + dir + ": not an absolute path");
+    Result<UniqueFd> parent =
+        open_mailbox_dir(slash == 0 ? "/" : dir.substr(0, slash), home, may_create);
+    if (!parent)
+        return parent.error();
+    Result<UniqueFd> md = open_subdir(parent->get(), dir.substr(slash + 1), dir, may_create);
+    if (!md)
+        return md.error();
+    Result<UniqueFd> tmpdir = open_subdir(md->get(), "tmp", dir + "/tmp", may_create);
+    if (!tmpdir)
+        return tmpdir.error();
+    Result<UniqueFd> newdir = open_subdir(md->get(), "new", dir + "/new", may_create);
+    if (!newdir)
+        return newdir.error();
+    Result<UniqueFd> curdir = open_subdir(md->get(), "cur", dir + "/cur", may_create);
+    if (!curdir)
+        return curdir.error();
+
     std::string name = maildir_name();
     std::string tmp = dir + "/tmp/" + name;
     std::string dst = dir + "/new/" + name;
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    int tfd = tmpdir->get();
+    int nfd = newdir->get();
+    UniqueFd fd(
+        ::openat(tfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid())
         return fail_errno(EX_TEMPFAIL, "create", tmp);
     // tmp/ never keeps a partial message: it is removed on every failure.
     struct Cleanup {
-        const std::string& path;
+        int dirfd;
+        const std::string& name;
         bool armed = true;
         ~Cleanup()
         {
             if (armed)
-                ::unlink(path.c_str());
+                ::unlinkat(dirfd, name.c_str(), 0);
         }
-    } cleanup{tmp};
+    } cleanup{tfd, name};
 
     Status st =
         write_message([&](std::string_view data) { return write_all(fd.get(), data, tmp); });
@@ -87,16 +92,16 @@ Result<std::string> maildir_deliver(const std::string& dir,
         return st.error();
     if (::close(fd.release()) < 0)
         return fail_errno(EX_TEMPFAIL, "close", tmp);
-    if (::link(tmp.c_str(), dst.c_str()) < 0) {
+    if (::linkat(tfd, name.c_str(), nfd, name.c_str(), 0) < 0) {
         if (errno != EPERM && errno != ENOSYS && errno != EXDEV)
             return fail_errno(EX_TEMPFAIL, "link", dst);
-        if (::rename(tmp.c_str(), dst.c_str()) < 0)
+        if (::renameat(tfd, name.c_str(), nfd, name.c_str()) < 0)
             return fail_errno(EX_TEMPFAIL, "rename", dst);
         cleanup.armed = false;
     }
-    st = fsync_dir(dir + "/new");
+    st = fsync_fd(nfd, dir + "/new");
     if (!st) {
-        ::unlink(dst.c_str());
+        ::unlinkat(nfd, name.c_str(), 0);
         return st.error();
     }
     return dst;

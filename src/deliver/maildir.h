@@ -6,14 +6,19 @@
 // new/NAME (rename when the filesystem has no hard links) and new/ is
 // fsynced: at that instant it is delivered. NAME is
 // "<seconds>.M<usec>P<pid>R<random>.<host>" with '/' and ':' in the host
-// written as \057 and \072. tmp/, new/ and cur/ are created (0700) when
-// missing. No locks are needed and no From_ line nor quoting is written.
+// written as \057 and \072. The Maildir and its tmp/, new/ and cur/ are
+// created (0700) when missing, as mailbox_dir.h makes directories: from
+// the home (or the deepest existing ancestor), never through a symbolic
+// link; the Maildir itself and its subdirectories must be real
+// directories. Everything after that goes through their fds. No locks are
+// needed and no From_ line nor quoting is written.
 // Runs as the mailbox owner (the caller drops root first).
 // Errors: EX_TEMPFAIL for every file system failure (tmp/ is cleaned up).
 
 #include "common/result.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,10 +28,15 @@ namespace postern::deliver {
 std::string maildir_name();
 
 // Delivers into the Maildir at dir. write_message is called with a sink
-// that appends to tmp/NAME; it returns the sink's first error.
-// Returns the path of the delivered file.
+// that appends to tmp/NAME; it returns the sink's first error. home: the
+// recipient's home when the mailbox template starts with %h (the trusted
+// starting point, see mailbox_dir.h). may_create: make missing
+// directories (only when the caller is the recipient). Returns the path
+// of the delivered file.
 using Sink = std::function<Status(std::string_view)>;
 Result<std::string> maildir_deliver(const std::string& dir,
-                                    const std::function<Status(const Sink&)>& write_message);
+                                    const std::function<Status(const Sink&)>& write_message,
+                                    const std::optional<std::string>& home = std::nullopt,
+                                    bool may_create = true);
 
 } // namespace postern::deliver

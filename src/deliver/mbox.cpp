@@ -4,6 +4,7 @@
 #include "deliver/mbox.h"
 
 #include "common/log.h"
+#include "deliver/mailbox_dir.h"
 
 #include <cerrno>
 #include <csignal>
@@ -142,9 +143,10 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules)
         return fail(EX_CONFIG, "mailbox " + path + ": not a file path");
     std::string dir = slash == 0 ? "/" : path.substr(0, slash);
     std::string name = path.substr(slash + 1);
-    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd.valid())
-        return fail_errno(EX_TEMPFAIL, "open mailbox directory", dir);
+    Result<UniqueFd> dir_fd = open_mailbox_dir(dir, rules.home, rules.make_dirs);
+    if (!dir_fd)
+        return dir_fd.error();
+    UniqueFd dfd = std::move(*dir_fd);
     struct stat dst;
     if (::fstat(dfd.get(), &dst) < 0)
         return fail_errno(EX_TEMPFAIL, "fstat", dir);
@@ -224,11 +226,18 @@ Result<MboxLock> MboxLock::acquire(int fd, const std::string& lockpath, long tim
             lk.fd_ = fd;
             if (lockpath.empty())
                 return lk;
-            Result<bool> dot = lk.dotlock_.try_lock(lockpath);
+            Result<LockAttempt> dot = lk.dotlock_.try_lock(lockpath);
             if (!dot)
                 return dot.error();
-            if (*dot)
+            if (*dot == LockAttempt::Taken)
                 return lk;
+            if (*dot == LockAttempt::Unavailable) {
+                // No dot lock can be made here, by us or by any reader
+                // running as this user; waiting would defer for ever.
+                log_warning(lk.dotlock_.why_unavailable() + "; delivering to " + what +
+                            " under the fcntl lock alone");
+                return lk;
+            }
             // Debian Policy 11.6: when the second lock is busy, give the
             // first one back before waiting.
             fcntl_unlock(fd);
@@ -312,6 +321,23 @@ MboxLock::~MboxLock()
     dotlock_.release();
     if (fd_ >= 0)
         fcntl_unlock(fd_);
+}
+
+std::string mbox_separator(int fd, off_t end)
+{
+    if (end <= 0)
+        return "";
+    char tail[2] = {};
+    off_t from = end >= 2 ? end - 2 : 0;
+    ssize_t n = ::pread(fd, tail, static_cast<size_t>(end - from), from);
+    if (n <= 0)
+        return ""; // unreadable (a write-only --file target): as before
+    bool last_nl = tail[n - 1] == '\n';
+    if (!last_nl)
+        return "\n\n";
+    if (end == 1 || (n == 2 && tail[0] == '\n'))
+        return "";
+    return "\n";
 }
 
 Result<MboxAppend> MboxAppend::begin(int fd, const std::string& what)

@@ -16,6 +16,14 @@
 // releases the fcntl lock before the next try, so that a reader that
 // locks in the other order cannot deadlock with us. Both are waited for
 // at most lock_timeout seconds, then the delivery is deferred.
+// When the recipient may not create files in the mailbox directory at all
+// (Dotlock's Unavailable: a 0755 root:root spool holding a mailbox the
+// user owns), the fcntl lock alone is taken, with a warning; every mail
+// reader on Debian takes the fcntl lock too. A dot lock someone else holds
+// there is still waited for. Without a dot lock there is nowhere to note
+// where our message starts, so a partial message of a killed delivery
+// cannot be cut off later; the next message is kept apart from it by
+// mbox_separator().
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -38,6 +46,11 @@ struct OpenRules {
     mode_t new_mode = 0600;
     bool read_back = true; // open read-write (MboxLock::repair reads);
                            // false: write-only, as --file targets are
+    // The directory: its trusted starting point (the recipient's home for
+    // a %h template) and whether a missing one is made (mailbox_dir.h;
+    // only by the recipient itself).
+    std::optional<std::string> home;
+    bool make_dirs = false;
 };
 
 // Opens path for appending, creating it when missing (see above).
@@ -49,14 +62,18 @@ Result<UniqueFd> open_mbox(const std::string& path, const OpenRules& rules);
 class MboxLock {
   public:
     // Waits up to timeout seconds (retrying about once a second) for both
-    // locks. lockpath empty: fcntl lock only. Errors: EX_TEMPFAIL "mailbox
-    // ... is locked" after the timeout, or from the dotlock.
+    // locks. lockpath empty: fcntl lock only; a directory that refuses
+    // our dot lock (see above): fcntl lock only as well. Errors:
+    // EX_TEMPFAIL "mailbox ... is locked" after the timeout, or from the
+    // dotlock.
     static Result<MboxLock> acquire(int fd, const std::string& lockpath, long timeout,
                                     const std::string& what);
     MboxLock(MboxLock&& o) noexcept;
     MboxLock& operator=(MboxLock&&) = delete;
     ~MboxLock();
     void touch() { dotlock_.touch(); }
+    // False when only the fcntl lock is held.
+    bool dotlocked() const { return dotlock_.held(); }
     // Cuts off the partial message a killed delivery left at the end of
     // the mailbox, if the stale lock we replaced says where it starts and
     // a From_ line is there. Call with both locks held, before appending.
@@ -69,6 +86,12 @@ class MboxLock {
     int fd_ = -1;
     Dotlock dotlock_;
 };
+
+// What must precede a From_ line written at offset end of the mbox open
+// at fd so that it starts a message of its own: nothing at the start of
+// the file or after a blank line, else the one or two missing newlines
+// (a partial message a killed writer left, a file edited by hand).
+std::string mbox_separator(int fd, off_t end);
 
 // One message appended at the end of an mbox; the file is cut back to its
 // old size unless commit() succeeded (mail.local's ftruncate(curoff)).

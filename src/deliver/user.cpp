@@ -56,6 +56,8 @@ Result<MailboxPath> mailbox_path(const std::string& tmpl, const User& u)
         mp.maildir = true;
         t = t.substr(8);
     }
+    if (t.rfind("%h", 0) == 0)
+        mp.home = u.home;
     std::string out;
     for (size_t i = 0; i < t.size(); ++i) {
         if (t[i] != '%') {

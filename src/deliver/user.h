@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ Result<User> find_user(const std::string& name);
 struct MailboxPath {
     std::string path;     // absolute; for Maildir without the trailing '/'
     bool maildir = false; // "maildir:PATH" or a template ending in '/'
+    // The user's home when the template starts with %h: the trusted
+    // starting point for directories that must be made (mailbox_dir.h).
+    std::optional<std::string> home;
 };
 
 // Expands [local] mailbox for a user: %u the name, %h the home, %% a '%'.

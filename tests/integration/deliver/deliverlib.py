@@ -115,6 +115,7 @@ class DeliverTest(unittest.TestCase):
         os.mkdir(self.maildir)
         self.procs = []
         self.addCleanup(self._stop_procs)
+        self.wrapper = []
         self.write_config()
 
     def write_config(self, extra="", mailbox=None):
@@ -132,8 +133,29 @@ class DeliverTest(unittest.TestCase):
     def mbox(self, user=ME):
         return os.path.join(self.maildir, user)
 
+    def give_home(self, user, home):
+        """From now on postern-deliver sees home as user's home directory:
+        it runs in a private mount namespace (unshare -m) with a copy of
+        /etc/passwd bind-mounted over the real one. Root only; nothing
+        outside that namespace changes."""
+        if os.getuid() != 0 or not shutil.which("unshare"):
+            self.skipTest("needs root and unshare to give a user a temporary home")
+        lines = []
+        with open("/etc/passwd") as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if fields[0] == user:
+                    fields[5] = home
+                lines.append(":".join(fields) + "\n")
+        passwd = os.path.join(self.tmp, "passwd")
+        with open(passwd, "w") as f:
+            f.writelines(lines)
+        os.chmod(passwd, 0o644)
+        self.wrapper = ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                        'mount --bind "$0" /etc/passwd && exec "$@"', passwd]
+
     def args(self, *rest, sender="sender@example.com"):
-        a = [DELIVER, "-C", self.conf]
+        a = self.wrapper + [DELIVER, "-C", self.conf]
         if sender is not None:
             a += ["-f", sender]
         return a + list(rest)

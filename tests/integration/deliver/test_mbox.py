@@ -4,6 +4,8 @@
 
 import mailbox
 import os
+import pwd
+import stat
 import resource
 import signal
 import subprocess
@@ -119,6 +121,38 @@ class MboxRollback(DeliverTest):
         # And the mailbox still takes mail afterwards.
         self.assertExit(self.deliver(ME), 0)
         self.assertEqual(len(read_mbox(self.mbox())), 2)
+
+
+class MboxMissingDirectory(DeliverTest):
+    """mailbox = %h/mail/inbox before ~/mail exists (issue 10): the
+    recipient makes the directory (0700), root never does."""
+
+    def test_home_mail_directory_is_made_by_the_user(self):
+        user = "nobody"
+        pw = pwd.getpwnam(user)
+        os.chmod(self.tmp, 0o755)
+        home = os.path.join(self.tmp, "home")
+        os.mkdir(home, 0o755)
+        if os.getuid() == 0:
+            os.chown(home, pw.pw_uid, pw.pw_gid)
+        self.give_home(user, home)
+        self.write_config(mailbox="%h/mail/inbox")
+        self.assertExit(self.deliver(user), 0)
+        self.assertExit(self.deliver(user), 0)
+        d = os.path.join(home, "mail")
+        st = os.lstat(d)
+        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (pw.pw_uid, 0o700))
+        box = os.path.join(d, "inbox")
+        self.assertEqual(os.stat(box).st_uid, pw.pw_uid)
+        self.assertEqual(self.mailx_count(box), 2)
+        self.assertEqual(self.snail_count(box), 2)
+
+    def test_missing_parents_without_home(self):
+        box_dir = os.path.join(self.tmp, "deep", "mail")
+        self.write_config(mailbox=os.path.join(box_dir, "%u"))
+        self.assertExit(self.deliver(ME), 0)
+        self.assertEqual(stat.S_IMODE(os.lstat(box_dir).st_mode), 0o700)
+        self.assertEqual(self.mailx_count(os.path.join(box_dir, ME)), 1)
 
 
 def message_with_body(body):

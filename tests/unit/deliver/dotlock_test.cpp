@@ -3,6 +3,7 @@
 #include "deliver/dotlock.h"
 
 #include "../common/test_util.h"
+#include "no_write_access.h"
 
 #include <doctest/doctest.h>
 
@@ -62,7 +63,7 @@ TEST_CASE("dotlock: acquire, held, release")
         Dotlock a;
         auto r = a.try_lock(lock);
         REQUIRE(r);
-        CHECK(*r);
+        CHECK(*r == LockAttempt::Taken);
         CHECK(a.held());
         CHECK(exists(lock));
         // The lock holds our pid, as liblockfile writes it.
@@ -74,7 +75,7 @@ TEST_CASE("dotlock: acquire, held, release")
         Dotlock b;
         auto r2 = b.try_lock(lock);
         REQUIRE(r2);
-        CHECK_FALSE(*r2); // held by a live process (us)
+        CHECK(*r2 == LockAttempt::Busy); // held by a live process (us)
         CHECK_FALSE(b.held());
     }
     CHECK_FALSE(exists(lock));     // destructor removed it
@@ -92,7 +93,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK(*r);
+        CHECK(*r == LockAttempt::Taken);
     }
     SUBCASE("live pid, fresh: held")
     {
@@ -101,7 +102,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK_FALSE(*r);
+        CHECK(*r == LockAttempt::Busy);
         CHECK(exists(lock));
     }
     SUBCASE("no pid, fresh: held; no pid, 301 s old: stale")
@@ -113,7 +114,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK(*r);
+        CHECK(*r == LockAttempt::Taken);
     }
     SUBCASE("a fresh symlink is held and never followed")
     {
@@ -122,7 +123,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK_FALSE(*r);
+        CHECK(*r == LockAttempt::Busy);
         std::ifstream in(target);
         std::string s;
         in >> s;
@@ -136,7 +137,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK(*r);
+        CHECK(*r == LockAttempt::Taken);
         CHECK(exists(target));
         struct stat st;
         REQUIRE(::lstat(lock.c_str(), &st) == 0);
@@ -148,7 +149,7 @@ TEST_CASE("dotlock: stale rules (dead pid, older than 300 s)")
         Dotlock d;
         auto r = d.try_lock(lock);
         REQUIRE(r);
-        CHECK_FALSE(*r);
+        CHECK(*r == LockAttempt::Busy);
     }
 }
 
@@ -165,11 +166,56 @@ TEST_CASE("dotlock: release leaves a lock that is no longer ours")
     TempDir t;
     std::string lock = t.file("u.lock");
     Dotlock d;
-    REQUIRE(*d.try_lock(lock));
+    REQUIRE(*d.try_lock(lock) == LockAttempt::Taken);
     // Someone broke our lock and took a new one. The old inode is kept
     // alive under another name so the new lock cannot reuse its number.
     REQUIRE(::rename(lock.c_str(), t.file("old").c_str()) == 0);
     t.write("u.lock", "1\n");
     d.release();
     CHECK(exists(lock));
+}
+
+TEST_CASE("dotlock: a directory the user may not create files in (issue 10)")
+{
+    TempDir t;
+    std::string lock = t.file("u.lock");
+    // Exit status of the child: what try_lock() said.
+    auto attempt = [&](const std::string& why_has) {
+        return postern::test::without_write_access(t.path(), [&] {
+            Dotlock d;
+            auto r = d.try_lock(lock);
+            if (!r)
+                return 3;
+            if (*r == LockAttempt::Unavailable)
+                return d.why_unavailable().find(why_has) != std::string::npos ? 2 : 4;
+            return *r == LockAttempt::Taken ? 0 : 1;
+        });
+    };
+    SUBCASE("no lock there: Unavailable, the reason names the error")
+    {
+        CHECK(attempt("Permission denied") == 2);
+        CHECK(entries(t.path()) == 0);
+    }
+    SUBCASE("a live lock someone else made is still Busy")
+    {
+        t.write("u.lock", std::to_string(::getpid()) + "\n");
+        CHECK(attempt("") == 1);
+        CHECK(exists(lock));
+    }
+    SUBCASE("a symlink at the lock name is Busy and not followed")
+    {
+        std::string target = t.write("target", "keep");
+        REQUIRE(::symlink(target.c_str(), lock.c_str()) == 0);
+        CHECK(attempt("") == 1);
+        std::ifstream in(target);
+        std::string s;
+        in >> s;
+        CHECK(s == "keep");
+    }
+    SUBCASE("a stale lock that cannot be removed: Unavailable, left in place")
+    {
+        t.write("u.lock", std::to_string(dead_pid()) + "\n");
+        CHECK(attempt("cannot be removed") == 2);
+        CHECK(exists(lock));
+    }
 }

@@ -11,6 +11,9 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace postern;
 using namespace postern::deliver;
 using postern::test::TempDir;
@@ -71,4 +74,54 @@ TEST_CASE("maildir: a file where the Maildir should be is a temporary error")
     auto r = maildir_deliver(t.file("Maildir"), [](const Sink& s) { return s("x\n"); });
     REQUIRE_FALSE(r);
     CHECK(r.error().code == EX_TEMPFAIL);
+}
+
+TEST_CASE("maildir: %h/Maildir is made for a user who never had mail (issue 10)")
+{
+    TempDir t;
+    std::string home = t.file("home");
+    REQUIRE(::mkdir(home.c_str(), 0755) == 0);
+    auto r = maildir_deliver(
+        home + "/Maildir", [](const Sink& s) { return s("Subject: x\n\nbody\n"); }, home);
+    REQUIRE(r);
+    for (const char* sub : {"", "/tmp", "/new", "/cur"}) {
+        CAPTURE(sub);
+        CHECK(fs::is_directory(home + "/Maildir" + sub));
+        CHECK((fs::status(home + "/Maildir" + sub).permissions() & fs::perms::all) ==
+              fs::perms::owner_all);
+    }
+    CHECK(r->rfind(home + "/Maildir/new/", 0) == 0);
+}
+
+TEST_CASE("maildir: nothing is made through a symbolic link (issue 10)")
+{
+    TempDir t;
+    std::string home = t.file("home");
+    std::string elsewhere = t.file("elsewhere");
+    REQUIRE(::mkdir(home.c_str(), 0755) == 0);
+    REQUIRE(::mkdir(elsewhere.c_str(), 0755) == 0);
+    auto write = [](const Sink& s) { return s("x\n"); };
+    SUBCASE("the Maildir is a link")
+    {
+        REQUIRE(::symlink(elsewhere.c_str(), (home + "/Maildir").c_str()) == 0);
+        auto r = maildir_deliver(home + "/Maildir", write, home);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().text.find("symbolic link") != std::string::npos);
+    }
+    SUBCASE("a directory on the way is a link")
+    {
+        REQUIRE(::symlink(elsewhere.c_str(), (home + "/Mail").c_str()) == 0);
+        auto r = maildir_deliver(home + "/Mail/Maildir", write, home);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == EX_TEMPFAIL);
+    }
+    SUBCASE("new/ is a link")
+    {
+        REQUIRE(::mkdir((home + "/Maildir").c_str(), 0700) == 0);
+        REQUIRE(::symlink(elsewhere.c_str(), (home + "/Maildir/new").c_str()) == 0);
+        auto r = maildir_deliver(home + "/Maildir", write, home);
+        REQUIRE_FALSE(r);
+        CHECK(fs::is_empty(home + "/Maildir/tmp"));
+    }
+    CHECK(fs::is_empty(elsewhere));
 }

@@ -4,6 +4,7 @@
 #include "deliver/mbox.h"
 
 #include "../common/test_util.h"
+#include "no_write_access.h"
 
 #include <doctest/doctest.h>
 
@@ -173,4 +174,74 @@ TEST_CASE("mbox: a held dotlock alone also blocks, then times out")
     CHECK(l.error().code == EX_TEMPFAIL);
     // The foreign lock was left alone.
     CHECK(slurp(t.file("box.lock")) == std::to_string(::getppid()) + "\n");
+}
+
+TEST_CASE("mbox: where no dot lock can be made, the fcntl lock alone is taken (issue 10)")
+{
+    TempDir t;
+    std::string box = t.write("box", "");
+    REQUIRE(::chown(box.c_str(), postern::test::child_uid(), static_cast<gid_t>(-1)) == 0);
+    // The child's verdict: 0 locked by fcntl alone, 75 the lock's error
+    // code, anything else a surprise.
+    auto deliver_lock = [&] {
+        return postern::test::without_write_access(t.path(), [&] {
+            OpenRules rules;
+            rules.owner = ::geteuid();
+            auto fd = open_mbox(box, rules);
+            if (!fd)
+                return 10;
+            auto l = MboxLock::acquire(fd->get(), box + ".lock", 1, "box");
+            if (!l)
+                return l.error().code;
+            return l->dotlocked() ? 11 : 0;
+        });
+    };
+    SUBCASE("free: locked without a dot lock, nothing left behind")
+    {
+        CHECK(deliver_lock() == 0);
+        CHECK_FALSE(std::ifstream(box + ".lock").good());
+    }
+    SUBCASE("a held fcntl lock is still waited for, then EX_TEMPFAIL")
+    {
+        int fd = ::open(box.c_str(), O_RDWR);
+        REQUIRE(fd >= 0);
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        REQUIRE(::fcntl(fd, F_SETLK, &fl) == 0); // a classic POSIX lock, as mailx takes
+        time_t start = ::time(nullptr);
+        CHECK(deliver_lock() == EX_TEMPFAIL);
+        CHECK(::time(nullptr) - start >= 1);
+        ::close(fd);
+    }
+    SUBCASE("a held dot lock is still waited for, then EX_TEMPFAIL")
+    {
+        t.write("box.lock", std::to_string(::getpid()) + "\n");
+        CHECK(deliver_lock() == EX_TEMPFAIL);
+    }
+}
+
+TEST_CASE("mbox: a From_ line always starts a message of its own")
+{
+    TempDir t;
+    struct Case {
+        const char* content;
+        const char* separator;
+    };
+    const Case cases[] = {
+        {"", ""},
+        {"From a\n\nbody\n\n", ""},
+        {"From a\n\nbody\n", "\n"},
+        {"From a\n\nbody cut in the mid", "\n\n"},
+        {"\n", ""},
+        {"x", "\n\n"},
+    };
+    for (const auto& c : cases) {
+        std::string p = t.write("box", c.content);
+        int fd = ::open(p.c_str(), O_RDWR);
+        REQUIRE(fd >= 0);
+        off_t end = ::lseek(fd, 0, SEEK_END);
+        CHECK(mbox_separator(fd, end) == c.separator);
+        ::close(fd);
+    }
 }

@@ -80,6 +80,12 @@ TEST_CASE("user: mailbox templates")
             CHECK(r->maildir == c.maildir);
         }
     }
+    // Only a template that starts with %h makes the home the starting
+    // point for directories that must be made (mailbox_dir.h).
+    CHECK(mailbox_path("maildir:%h/Maildir", u)->home == std::optional<std::string>("/home/bob"));
+    CHECK(mailbox_path("%h/mail/inbox", u)->home == std::optional<std::string>("/home/bob"));
+    CHECK_FALSE(mailbox_path("/var/mail/%u", u)->home);
+    CHECK_FALSE(mailbox_path("/srv/%h", u)->home);
     CHECK_FALSE(mailbox_path("mail/%u", u));
     CHECK_FALSE(mailbox_path("/var/mail/%x", u));
 }
