@@ -188,4 +188,32 @@ void FoldedField::append_words(std::string_view bytes)
     }
 }
 
+std::string FoldedField::folded() const
+{
+    std::string out;
+    std::string_view all = out_;
+    for (size_t pos = 0;;) {
+        size_t eol = all.find("\r\n", pos);
+        std::string_view line = all.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
+        while (line.size() > line_limit) {
+            // A cut must leave text before it: no line of white space only.
+            size_t text = line.find_first_not_of(" \t");
+            size_t cut = line.find_last_of(" \t", line_limit);
+            if (cut == std::string_view::npos || cut <= text)
+                cut = line.find_first_of(" \t", std::max(line_limit, text));
+            if (cut == std::string_view::npos)
+                break;
+            out.append(line.substr(0, cut));
+            out += "\r\n";
+            line.remove_prefix(cut);
+        }
+        out.append(line);
+        if (eol == std::string_view::npos)
+            break;
+        out += "\r\n";
+        pos = eol + 2;
+    }
+    return out;
+}
+
 } // namespace postern::submit

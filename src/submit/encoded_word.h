@@ -48,7 +48,13 @@ class FoldedField {
     // Appends the bytes as encoded-words; the caller has put white space
     // (or the colon) before them. Folds where a word would not fit.
     void append_words(std::string_view bytes);
+    // The field so far, as appended.
     const std::string& text() const { return out_; }
+    // The field with every line over 76 octets folded at white space
+    // (the last before octet 76, else the first after it): pieces of a
+    // structured field come in too small to fold as they arrive.
+    // Unfolding gives back text().
+    std::string folded() const;
 
   private:
     std::string out_;

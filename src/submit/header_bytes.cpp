@@ -243,7 +243,7 @@ void encode_header_bytes(std::vector<Header>& headers)
         if (kind == Kind::Address) {
             FoldedField f(h.name + ":");
             if (encode_address(f, value)) {
-                h.raw = f.text();
+                h.raw = f.folded();
                 continue;
             }
         }
@@ -251,7 +251,7 @@ void encode_header_bytes(std::vector<Header>& headers)
             h.name = std::string(renamed_prefix) + h.name;
         FoldedField f(h.name + ":");
         encode_unstructured(f, value);
-        h.raw = f.text();
+        h.raw = f.folded();
     }
 }
 

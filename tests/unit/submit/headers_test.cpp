@@ -413,6 +413,22 @@ TEST_CASE("header bytes never refuse a message: RFC 2047 encoding (SPEC \"Submis
         CHECK(words > 10);
         CHECK(decode_rfc2047(hs[0].value()) == " " + text);
     }
+    SUBCASE("a long To of encoded display names is refolded under 76 octets, addresses kept")
+    {
+        std::string v;
+        for (int i = 0; i < 30; ++i)
+            v += std::string(i ? ", " : " ") + "\"G\xfc" + std::to_string(i) + "\" <a" +
+                 std::to_string(i) + "@x.org> (\xe9)";
+        std::vector<Header> hs = {hdr("To:" + v)};
+        encode_header_bytes(hs);
+        check_7bit(hs[0].raw);
+        auto list = parse_address_list(hs[0].value());
+        REQUIRE(list.has_value());
+        REQUIRE(list->size() == 30);
+        CHECK((*list)[29].addr == "a29@x.org");
+        CHECK(decode_rfc2047((*list)[29].display) == "G\xc3\xbc"
+                                                     "29");
+    }
     SUBCASE("a long field name leaves no room on the first line: the value folds at once")
     {
         std::string name = "X-" + std::string(70, 'n');
