@@ -8,8 +8,8 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-// Skips a comment starting at value[i] == '('; returns the index after
-// it, or npos when it is not closed. Comments nest (RFC 5322 3.2.2).
+} // namespace
+
 size_t skip_comment(std::string_view v, size_t i)
 {
     int depth = 0;
@@ -27,7 +27,6 @@ size_t skip_comment(std::string_view v, size_t i)
     return std::string_view::npos;
 }
 
-// Skips a quoted string starting at value[i] == '"'.
 size_t skip_quoted(std::string_view v, size_t i)
 {
     for (++i; i < v.size(); ++i) {
@@ -38,6 +37,8 @@ size_t skip_quoted(std::string_view v, size_t i)
     }
     return std::string_view::npos;
 }
+
+namespace {
 
 // The addr-spec in v[b, e): comments and white space removed.
 std::string clean_addr(std::string_view v, size_t b, size_t e)

@@ -30,6 +30,12 @@ struct Mailbox {
     std::string comment; // addr-spec form: the first comment's text
 };
 
+// Skip a comment (v[i] == '(') or a quoted string (v[i] == '"'):
+// the index after it, or npos when it is not closed. Comments nest
+// (RFC 5322 3.2.2); a backslash quotes the next byte in both.
+size_t skip_comment(std::string_view v, size_t i);
+size_t skip_quoted(std::string_view v, size_t i);
+
 // Parses a header value. Empty addresses (",,", "<>", an empty group)
 // are skipped. Errors: EX_DATAERR for an unbalanced quote, comment or
 // angle bracket (the text says which).

@@ -3,6 +3,8 @@
 
 #include "common/address.h"
 #include "submit/address_list.h"
+#include "submit/encoded_word.h"
+#include "submit/header_bytes.h"
 
 #include <sysexits.h>
 
@@ -37,32 +39,6 @@ bool is_atext_phrase(std::string_view s)
             return false;
     }
     return !s.empty() && s.front() != ' ' && s.back() != ' ';
-}
-
-std::string base64(std::string_view in)
-{
-    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                     (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += t[v >> 18];
-        out += t[(v >> 12) & 63];
-        out += t[(v >> 6) & 63];
-        out += t[v & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size())
-            v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += t[v >> 18];
-        out += t[(v >> 12) & 63];
-        out += i + 1 < in.size() ? t[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
 }
 
 // Rewrites one address-list field: From gets [sender] rewrite_from, and
@@ -149,8 +125,10 @@ void fold_line(std::string& out, std::string_view line)
 
 bool is_header_start(std::string_view line)
 {
+    // A field name cannot be folded: a "name" that leaves no room on a
+    // 998-octet line (RFC 5322 2.1.1) is not one, and starts the body.
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0)
+    if (colon == std::string_view::npos || colon == 0 || colon > max_field_name)
         return false;
     for (size_t i = 0; i < colon; ++i) {
         unsigned char c = static_cast<unsigned char>(line[i]);
@@ -160,33 +138,14 @@ bool is_header_start(std::string_view line)
     return true;
 }
 
-Status check_header_line(std::string_view line)
-{
-    for (unsigned char c : line) {
-        if (c == 0)
-            return fail(EX_DATAERR, "NUL byte in the message header section (refused)");
-        if ((c < 32 && c != '\t') || c == 127)
-            return fail(EX_DATAERR, "control character in the message header section (refused)");
-    }
-    if (!valid_utf8(line))
-        return fail(EX_DATAERR, "invalid UTF-8 in the message header section (refused)");
-    // A field name cannot be folded: one that does not fit a 998-octet
-    // line (RFC 5322 2.1.1) cannot be sent at all.
-    size_t colon = line.find(':');
-    if (line.size() > 0 && line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
-        colon > 996)
-        return fail(EX_DATAERR, "header field name longer than 998 octets (refused)");
-    return {};
-}
-
 std::string make_phrase(std::string_view name)
 {
     if (is_atext_phrase(name))
         return std::string(name);
-    bool ascii = std::all_of(name.begin(), name.end(),
-                             [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-    if (!ascii)
-        return "=?UTF-8?B?" + base64(name) + "?=";
+    bool plain = std::none_of(name.begin(), name.end(),
+                              [](char c) { return needs_encoding(static_cast<unsigned char>(c)); });
+    if (!plain)
+        return encoded_words(name);
     std::string q = "\"";
     for (char c : name) {
         if (c == '"' || c == '\\')
@@ -213,8 +172,11 @@ Status fix_headers(std::vector<Header>& hs, const FixupContext& ctx,
     }
     // Bcc goes always, -t or not, as every peer but ssmtp does.
     std::erase_if(hs, [](const Header& h) { return name_is(h, "Bcc"); });
+    // From here on every field is 7-bit; a From that had to be renamed
+    // is replaced like a missing one.
+    encode_header_bytes(hs);
 
-    if (froms == 0) {
+    if (count_named(hs, "From") == 0) {
         std::string from = ctx.fullname.empty()
                                ? "<" + ctx.from_addr + ">"
                                : make_phrase(ctx.fullname) + " <" + ctx.from_addr + ">";

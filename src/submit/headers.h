@@ -4,10 +4,13 @@
 // "Submission"): Date, Message-ID and From added when missing, bare local
 // names in From/To/Cc qualified, From rewritten as [sender] rewrite_from
 // says, Bcc removed, a Received line prepended, and -t recipients taken
-// from To/Cc/Bcc. Every other field is kept byte for byte, folding
-// included; the only change on output is that a physical line over 998
-// octets is folded (before white space when there is any, else with
-// CRLF SPACE inserted, as Postfix does).
+// from To/Cc/Bcc (from the fields as written, before any encoding).
+// Header bytes never refuse a message: a field with 8-bit or control
+// bytes is made 7-bit (header_bytes.h: RFC 2047 encoded-words, or a
+// rename to X-Postern-Original-<Name>). Every other field is kept byte
+// for byte, folding included; the only change on output is that a
+// physical line over 998 octets is folded (before white space when there
+// is any, else with CRLF SPACE inserted, as Postfix does).
 //
 // Decisions: a message with two or more From fields is refused
 // (EX_DATAERR): which one is "the" author is ambiguous, and strict
@@ -32,11 +35,13 @@ struct Header {
     std::string_view value() const { return std::string_view(raw).substr(name.size() + 1); }
 };
 
-// True if line starts a header field ("Name:" with a printable name).
+// The longest field name: it and its colon must fit on one line.
+constexpr size_t max_field_name = 996;
+
+// True if line starts a header field: "Name:" with a name of printable
+// ASCII, at most max_field_name octets. Any other line ends the header
+// section and starts the body (message.h).
 bool is_header_start(std::string_view line);
-// Refuses NUL, other control bytes but TAB, and invalid UTF-8 in a header
-// line. Errors: EX_DATAERR naming the problem.
-Status check_header_line(std::string_view line);
 
 struct FixupContext {
     const Config* cfg = nullptr;
@@ -75,7 +80,8 @@ void set_quoted_printable(std::vector<Header>& headers);
 std::string format_headers(const std::vector<Header>& headers);
 
 // A display name as an RFC 5322 phrase: atoms as they are, else a quoted
-// string, non-ASCII as an RFC 2047 encoded word.
+// string; 8-bit or control bytes as RFC 2047 encoded-words
+// (encoded_word.h).
 std::string make_phrase(std::string_view name);
 
 } // namespace postern::submit

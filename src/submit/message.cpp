@@ -101,9 +101,6 @@ Result<HeaderRead> read_headers(MessageSource& src)
         if (total > max_header_section)
             return fail(EX_DATAERR, "message header section exceeds " +
                                         std::to_string(max_header_section) + " octets (refused)");
-        Status st = check_header_line(line);
-        if (!st)
-            return st.error();
         if (continuation) {
             hr.headers.back().raw += "\r\n" + line;
         } else {

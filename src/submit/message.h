@@ -58,8 +58,10 @@ struct MessageJob {
 // Max octets of the header section held in memory.
 constexpr size_t max_header_section = 1 << 20;
 
-// Spools one message. Errors: EX_USAGE "no recipients"; EX_DATAERR /
-// EX_NOUSER for bad header content or -t addresses; EX_UNAVAILABLE when
+// Spools one message. Header bytes never refuse it (headers.h). Errors:
+// EX_USAGE "no recipients"; EX_DATAERR for two From fields or a header
+// section over max_header_section; EX_DATAERR / EX_NOUSER for bad -t
+// addresses; EX_UNAVAILABLE when
 // the message exceeds [queue] max_size; EX_TEMPFAIL for spool problems
 // (no partial file is left); EX_IOERR for a read error.
 Result<std::string> submit_message(const MessageJob& job, MessageSource& src);

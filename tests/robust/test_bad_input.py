@@ -115,6 +115,8 @@ class BadInput(unittest.TestCase):
         # Header section: no NUL or other controls, whatever came in.
         hdr = msg.split(b"\r\n\r\n", 1)[0]
         self.assertNotRegex(hdr, rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", name)
+        # ...and 7-bit (SPEC "Submission": 8-bit is RFC 2047-encoded).
+        self.assertNotRegex(hdr, rb"[\x80-\xff]", "%s: 8-bit byte in the header section" % name)
         # Drop header: no control characters in any value.
         for line in head.split(b"\n"):
             self.assertNotRegex(line, rb"[\x00-\x1f\x7f]", "%s: %r" % (name, line[:80]))
