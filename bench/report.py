@@ -116,7 +116,8 @@ def compute(r):
         targets.append(("50 MB: postern-send's private memory (USS) ≤ 4 MiB", mib(send_uss),
                         bool(send_uss and send_uss <= 4 * MIB)))
         targets.append(("submission program loads neither libcurl nor OpenSSL",
-                        ", ".join(sorted(set(curl))) if curl else "none loaded",
+                        ", ".join(sorted(set(curl))) if curl else
+                        "none loaded" if curl is not None else "n/a",
                         curl is not None and not curl))
     return {"have": have, "adv": adv, "dist": dist, "targets": targets,
             "fastest_q": fastest_q_name, "best_rate": best_rate_name}
@@ -144,7 +145,7 @@ def write(r, out, chart, work):
     for n in r.get("notes", []):
         a(f"- **{n}**")
     a("")
-    a("![ratios](ratios.png)")
+    a(f"![ratios]({os.path.basename(chart)})")
     a("")
     a("## Targets")
     a("")
@@ -152,7 +153,8 @@ def write(r, out, chart, work):
         a("| target | measured | met |")
         a("|---|---|---|")
         for name, val, ok in c["targets"]:
-            a(f"| {name} | {val} | {'yes' if ok else '**no**'} |")
+            met = "yes" if ok else "not measured" if val.startswith("n/a") else "**no**"
+            a(f"| {name} | {val} | {met} |")
     else:
         a("postern was not measured in this run: no target can be judged (see the notes above).")
     a("")
