@@ -227,6 +227,12 @@ class Tool:
     def submit_argv(self, queue_only=False):
         raise NotImplementedError
 
+    def before_submit(self):
+        """Called before a timed submission (latency)."""
+
+    def after_submit(self):
+        """Called after it, before waiting for the delivery."""
+
     def queue_count(self):
         return 0
 
@@ -282,7 +288,8 @@ dir = {self.spool}
 [local]
 mailbox = {w}/postern/mail/%u
 """)
-        self.programs = [("postern", self.bin), ("postern-send", f"{build}/postern-send"),
+        self.send_bin = f"{build}/postern-send"
+        self.programs = [("postern", self.bin), ("postern-send", self.send_bin),
                          ("postern-deliver", f"{build}/postern-deliver")]
         self.entry = self.bin
         try:
@@ -304,6 +311,31 @@ mailbox = {w}/postern/mail/%u
 
     def flush_tree_argv(self):
         return [self.bin, "-C", self.conf, "-q"], None
+
+
+class PosternBusy(Postern):
+    """postern's submission while a runner is at work: the harness holds
+    the busy-runner lock (flock LOCK_EX on the spool's queue/, what a
+    working postern-send holds) during the timed submission, so the front
+    end commits, finds the lock held and starts nothing. Then the harness
+    lets go and runs postern-send itself, as the runner at work would have
+    picked the message up before exiting (not timed)."""
+    name = "postern, runner at work"
+
+    def __init__(self, bench, base):
+        Tool.__init__(self, bench)
+        self.__dict__.update({k: v for k, v in base.__dict__.items() if k != "name"})
+        self.lock_fd = None
+
+    def before_submit(self):
+        import fcntl
+        self.lock_fd = os.open(f"{self.spool}/queue", os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+
+    def after_submit(self):
+        os.close(self.lock_fd)
+        self.lock_fd = None
+        self.b.run.run([self.send_bin, "-C", self.conf])
 
 
 class Msmtp(Tool):
@@ -462,6 +494,41 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def rollup(pid):
+    """(Rss, Pss, USS = Private_Clean + Private_Dirty, Private_Dirty) in KiB."""
+    v = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            k, _, rest = line.partition(":")
+            if k in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                v[k] = int(rest.split()[0])
+    return v["Rss"], v["Pss"], v["Private_Clean"] + v["Private_Dirty"], v["Private_Dirty"]
+
+
+def per_program(procs):
+    """Peak RSS (VmHWM) per program name, and the largest Rss, Pss and USS
+    sampled from smaps_rollup (a program run several times: its largest)."""
+    per, mem = {}, {}
+    for p in procs:
+        if not p["name"] or p["name"] in ("setpriv",):
+            continue
+        per[p["name"]] = max(per.get(p["name"], 0), p["hwm_kib"])
+        if not p.get("rss_kib"):
+            continue  # never sampled (lived under 2 ms, or seen only by a short name)
+        m = mem.setdefault(p["name"], {"rss_kib": 0, "pss_kib": 0, "uss_kib": 0, "dirty_kib": 0})
+        for k in m:
+            m[k] = max(m[k], p.get(k, 0))
+    return per, mem
+
+
+def largest(mem):
+    """The program with the most private memory."""
+    if not mem:
+        return None
+    name = max(mem, key=lambda k: (mem[k]["uss_kib"], mem[k]["rss_kib"]))
+    return dict(mem[name], name=name)
+
+
 # --------------------------------------------------------------------------
 # The benchmark
 
@@ -471,13 +538,15 @@ class Bench:
         self.peers = os.path.abspath(a.peers)
         self.work = a.work
         self.run = Runner(f"{self.work}/stderr.log")
-        self.results = {"meta": {}, "latency": {}, "flush": {}, "big": {},
+        self.results = {"meta": {}, "latency": {}, "flush": {}, "big": {}, "big_floor": {},
+                        "tls_hold": {},
                         "footprint": {}, "floors": {}, "notes": []}
 
     # -- set-up ------------------------------------------------------------
     def setup(self):
         self.sink = Sink(self.peers, free_port(), f"{self.work}/sink.log")
         self.hello = self.static_hello()
+        self.curl_floor = self.build_curl_floor()
         self.msg = f"{self.work}/msg-2k.eml"
         make_message(self.msg, 2048, "Cron <root@host> /usr/local/bin/backup")
         self.tools = []
@@ -521,7 +590,9 @@ class Bench:
     # -- 1. submission latency -------------------------------------------
     def latency(self):
         rounds = self.a.rounds
-        tools = self.tools
+        tools = list(self.tools)
+        if self.postern:
+            tools.insert(1, PosternBusy(self, self.postern))
         times = {t.name: [] for t in tools}
         fails = {t.name: 0 for t in tools}
         fs, hello = [], []
@@ -537,7 +608,9 @@ class Bench:
                     hello.append(h)
             for t in order:
                 _, m0 = self.sink.counts()
+                t.before_submit()
                 dt, rc = self.run.timed(t.submit_argv(), self.msg)
+                t.after_submit()
                 delivered = self.sink.wait_mesg(m0 + 1, 10) and \
                     wait_until(lambda: t.queue_count() == 0, 10)
                 if rc != 0 or not delivered:
@@ -664,18 +737,105 @@ class Bench:
                 submit_s = sub["wall_top"]
                 rc = sub["rc"]
             total = NOW() - start
-            # Peak per program name (a program run several times: its largest).
-            per = {}
-            for p in procs:
-                if not p["name"] or p["name"] in ("setpriv",):
-                    continue
-                per[p["name"]] = max(per.get(p["name"], 0), p["hwm_kib"])
+            per, mem = per_program(procs)
             self.results["big"][t.name] = {
                 "ok": bool(ok and rc == 0), "submit_s": submit_s, "total_s": total,
                 "peak_kib": per, "max_kib": max(per.values()) if per else None,
-                "procs": procs}
-            log(f"50MB {t.name}: ok={ok} rc={rc} submit={submit_s:.3f}s total={total:.3f}s {per}")
+                "mem": mem, "largest": largest(mem), "procs": procs}
+            log(f"50MB {t.name}: ok={ok} rc={rc} submit={submit_s:.3f}s total={total:.3f}s {mem}")
+        crlf = f"{self.work}/msg-50m-crlf.eml"
+        if self.curl_floor:
+            # The floor sends what postern sends: the message with CRLF line
+            # ends (libcurl sends the bytes as they are; relay.py refuses
+            # bare LF lines that long).
+            with open(path, "rb") as src, open(crlf, "wb") as dst:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(chunk.replace(b"\n", b"\r\n"))
+            # The libcurl floor, the same message to the same sink.
+            s0, m0 = self.sink.settle()
+            start = NOW()
+            r = self.tree([self.curl_floor, f"smtp://127.0.0.1:{self.sink.port}/bench.example",
+                           SENDER, RCPT, crlf])
+            ok = self.sink.wait_mesg(m0 + 1, 120) and r["rc"] == 0
+            per, mem = per_program(r["procs"])
+            self.results["big_floor"] = {"ok": ok, "total_s": NOW() - start, "mem": mem,
+                                         "peak_kib": per, "largest": largest(mem)}
+            log(f"50MB libcurl floor: ok={ok} {mem}")
+        self.tls_hold(path, crlf)
         os.unlink(path)
+        if os.path.exists(crlf):
+            os.unlink(crlf)
+
+    def tls_hold(self, path, crlf):
+        """postern-send and the libcurl floor over STARTTLS (verified
+        against a throwaway CA given as the CA file) to the test relay
+        (tests/integration/relay.py), which reads the client's
+        smaps_rollup after the final dot, before it replies: the client has
+        sent the whole message and waits, at its steady state. No timing
+        is involved in the synchronisation."""
+        sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+        try:
+            from relay import Relay
+            import pki as pkimod
+        except ImportError as e:
+            self.results["notes"].append(f"TLS memory not measured: {e}")
+            return
+        d = f"{self.work}/pki"
+        os.makedirs(d, exist_ok=True)
+        pk = pkimod.make_pki(d)
+        relay = Relay(tls="starttls", cert=pk.server).start()
+        seen = {}
+        target = {}
+
+        def at_final_dot(msg):
+            pid = target.get("pid")
+            seen[target.get("name")] = rollup(pid) if pid else None
+            return "250 2.0.0 Ok: discarded"
+
+        relay.faults["data"] = at_final_dot
+        out = {}
+        try:
+            runs = []
+            if self.postern:
+                p = self.postern
+                conf = f"{self.work}/postern/postern-tls.conf"
+                with open(p.conf) as f:
+                    text = f.read()
+                text = text.replace(f"port = {self.sink.port}", f"port = {relay.port}")
+                text = text.replace("tls = none", f"tls = starttls\nca_file = {pk.ca}")
+                with open(conf, "w") as f:
+                    f.write(text)
+                runs.append(("postern-send", [p.bin, "-C", conf, "-odq", "-i", RCPT],
+                             [p.send_bin, "-C", conf, "--flush"]))
+            if self.curl_floor:
+                runs.append(("libcurl floor", None,
+                             [self.curl_floor, f"smtp://127.0.0.1:{relay.port}/bench.example",
+                              SENDER, RCPT, crlf, pk.ca]))
+            # Three interleaved rounds, median of each figure: USS moves
+            # with what else maps the same library pages at that instant.
+            got = {name: [] for name, _, _ in runs}
+            for _ in range(3):
+                for name, queue, argv in runs:
+                    if queue:
+                        self.run.run(queue, path)
+                    target.clear()
+                    seen.clear()
+                    target["name"] = name
+                    pid = self.run.spawn(argv)
+                    target["pid"] = pid
+                    _, st = os.waitpid(pid, 0)
+                    m = seen.get(name)
+                    if os.waitstatus_to_exitcode(st) == 0 and m:
+                        got[name].append(m)
+            for name, ms in got.items():
+                keys = ("rss_kib", "pss_kib", "uss_kib", "dirty_kib")
+                out[name] = {"ok": len(ms) == 3, "runs": len(ms)}
+                out[name].update({k: median([m[i] for m in ms]) if ms else None
+                                  for i, k in enumerate(keys)})
+                log(f"50MB over TLS, held at the final reply: {name} {out[name]}")
+        finally:
+            relay.stop()
+        self.results["tls_hold"] = out
 
     # -- 4. footprint -------------------------------------------------------
     def footprint(self):
@@ -734,6 +894,15 @@ class Bench:
         # Deliver what we just queued so the queue is empty again.
         self.run.run([self.postern.bin, "-C", self.postern.conf, "-q"])
         return sorted(libs)
+
+    def build_curl_floor(self):
+        exe = f"{self.work}/curl-floor"
+        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/curl_floor.c", "-lcurl"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.results["notes"].append("libcurl floor not built: " + r.stderr.strip()[-200:])
+            return None
+        return exe
 
     def static_hello(self):
         src = f"{self.work}/hello.c"

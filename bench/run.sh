@@ -13,7 +13,10 @@
 #
 # Knobs (environment): BENCH_ROUNDS (submission rounds, 40),
 # BENCH_MESSAGES (flush size, 1000), BENCH_FLUSH_ROUNDS (2),
-# BENCH_NO_POSTERN=1 (peers and floors only).
+# BENCH_NO_POSTERN=1 (peers and floors only), BENCH_ONLY (parts, e.g.
+# latency,big), BENCH_NOTE (a line for RESULTS.md, e.g. "machine shared"),
+# BENCH_WORK (work directory, /tmp/postern-bench; the spools of postern
+# and dma live there), BENCH_OUT (RESULTS.md path).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -59,7 +62,13 @@ done
 
 echo "== measuring"
 # bench.py restores the system paths itself; the trap covers a kill.
-trap '"$py" "$here/bench/bench.py" --peers "$peers" --restore' EXIT
-"$py" bench/bench.py "${postern_arg[@]}" --peers "$peers" \
-    --out bench/RESULTS.md --chart bench/ratios.png --json bench/results.json
-echo "== done in $(( $(date +%s) - start )) s: bench/RESULTS.md, bench/ratios.png"
+trap '"$py" "$here/bench/bench.py" --peers "$peers" --work "${BENCH_WORK:-/tmp/postern-bench}" --restore' EXIT
+note_arg=()
+[ -n "${BENCH_NOTE:-}" ] && note_arg=(--note "$BENCH_NOTE")
+out=${BENCH_OUT:-bench/RESULTS.md}
+base=${out%.md}
+"$py" bench/bench.py "${postern_arg[@]}" "${note_arg[@]}" --peers "$peers" \
+    --work "${BENCH_WORK:-/tmp/postern-bench}" \
+    --out "$out" --chart "$(dirname "$out")/ratios${base#*RESULTS}.png" \
+    --json "$(dirname "$out")/results${base#*RESULTS}.json"
+echo "== done in $(( $(date +%s) - start )) s: $out"

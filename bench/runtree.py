@@ -14,7 +14,14 @@ command and every descendant have exited. When --stop-file appears, the
 command gets SIGTERM (used for nullmailer-send, a daemon).
 
 Prints one JSON object: rc, wall_top (command's own run time), wall_tree
-(until the last descendant exited), procs: [{pid, name, hwm_kib}].
+(until the last descendant exited), procs: [{pid, name, hwm_kib, rss_kib,
+pss_kib, uss_kib, dirty_kib}]. RSS counts every resident page, shared library pages
+included; so each sample also reads /proc/PID/smaps_rollup: Rss, Pss
+(shared pages divided among their users) and USS (Private_Clean +
+Private_Dirty: what the box would get back if the process exited) and
+Private_Dirty alone. Each is
+the largest value seen over the samples (0 for a process too short-lived
+to be sampled).
 """
 import ctypes
 import json
@@ -59,6 +66,23 @@ def status(pid):
     return name, hwm
 
 
+def rollup(pid):
+    """(rss, pss, uss, private dirty) in KiB from /proc/PID/smaps_rollup, or None."""
+    v = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, rest = line.partition(":")
+                if k in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                    v[k] = int(rest.split()[0])
+    except (OSError, ValueError):
+        return None
+    if "Rss" not in v:
+        return None  # a zombie or a kernel thread: no mappings
+    return (v["Rss"], v.get("Pss", 0), v.get("Private_Clean", 0) + v.get("Private_Dirty", 0),
+            v.get("Private_Dirty", 0))
+
+
 def main():
     args = sys.argv[1:]
     stdin = "/dev/null"
@@ -79,17 +103,20 @@ def main():
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         sys.exit("runtree: prctl(PR_SET_CHILD_SUBREAPER) failed")
     me = os.getpid()
-    procs = {}  # pid -> [name, hwm_kib]
+    procs = {}  # pid -> [name, hwm_kib, rss_kib, pss_kib, uss_kib, dirty_kib]
 
-    def note(pid, name, hwm):
-        entry = procs.setdefault(pid, [name, 0])
+    def note(pid, name, hwm, mem=None):
+        entry = procs.setdefault(pid, [name, 0, 0, 0, 0, 0])
         if name and entry[0] != name:
             # exec() replaced the image: a new program, a new peak.
             if entry[1]:
                 procs[f"{pid}:{entry[0]}"] = list(entry)
-            entry[0], entry[1] = name, 0
+            entry[0], entry[1:] = name, [0, 0, 0, 0, 0]
         if hwm:
             entry[1] = max(entry[1], hwm)
+        if mem:
+            for i, x in enumerate(mem):
+                entry[2 + i] = max(entry[2 + i], x)
 
     t0 = time.perf_counter()
     top = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=[
@@ -108,7 +135,7 @@ def main():
             seen.append(pid)
             name, hwm = status(pid)
             if hwm is not None:  # None: a zombie, its memory is gone
-                note(pid, name, hwm)
+                note(pid, name, hwm, rollup(pid))
             todo.extend(children(pid))
         # Reap.
         while True:
@@ -143,7 +170,8 @@ def main():
         time.sleep(0.002)
     wall_tree = time.perf_counter() - t0
     out = {"rc": rc, "wall_top": wall_top, "wall_tree": wall_tree,
-           "procs": [{"pid": str(k), "name": v[0], "hwm_kib": v[1]}
+           "procs": [{"pid": str(k), "name": v[0], "hwm_kib": v[1], "rss_kib": v[2],
+                      "pss_kib": v[3], "uss_kib": v[4], "dirty_kib": v[5]}
                      for k, v in procs.items()]}
     print(json.dumps(out))
 

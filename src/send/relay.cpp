@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <set>
 #include <sys/socket.h>
 #include <time.h>
@@ -44,6 +45,7 @@ struct RelaySession::State {
     std::string read_error;
     // TLS facts for --check, taken while the connection is up.
     std::string tls_version, cert_subject, cert_issuer;
+    int ca_dir = -1; // hashed_ca_dir(): -1 not looked at yet, 0 no, 1 yes
 
     // Last, so they are destroyed first: libcurl calls back into the
     // fields above (close socket, QUIT reply) while it cleans up.
@@ -325,6 +327,32 @@ std::string url_for(const Config& cfg, size_t host)
     return scheme + h + ":" + std::to_string(r.effective_port()) + "/" + local_fqdn();
 }
 
+// True when libcurl's default CA directory holds OpenSSL's hash links
+// (<8 hex digits>.0: update-ca-certificates and c_rehash make them), so
+// that it alone can stand for the system store. Looked at once.
+bool hashed_ca_dir(State& s)
+{
+    if (s.ca_dir >= 0)
+        return s.ca_dir == 1;
+    s.ca_dir = 0;
+    char* dir = nullptr;
+    if (curl_easy_getinfo(s.easy.get(), CURLINFO_CAPATH, &dir) != CURLE_OK || !dir || !*dir)
+        return false;
+    DIR* d = ::opendir(dir);
+    if (!d)
+        return false;
+    while (struct dirent* ent = ::readdir(d)) {
+        std::string_view n = ent->d_name;
+        if (n.size() == 10 && n.substr(8) == ".0" &&
+            n.substr(0, 8).find_first_not_of("0123456789abcdef") == std::string_view::npos) {
+            s.ca_dir = 1;
+            break;
+        }
+    }
+    ::closedir(d);
+    return s.ca_dir == 1;
+}
+
 void set_common(State& s, bool inspect_only)
 {
     CURL* e = s.easy.get();
@@ -359,8 +387,16 @@ void set_common(State& s, bool inspect_only)
     bool verify = r.tls_verify && !inspect_only;
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-    if (!r.ca_file.empty())
+    if (!r.ca_file.empty()) {
+        // That file alone: not the system directory as well.
         curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+        curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+    } else if (hashed_ca_dir(s)) {
+        // The system store through its hashed directory: OpenSSL reads the
+        // one CA the relay's chain needs, where the bundle would put every
+        // CA of the bundle (about 900 KiB) on the heap.
+        curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);
+    }
     if (!r.tls_pin.empty() && !inspect_only)
         curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, r.tls_pin.c_str());
     if (!r.client_cert.empty())

@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/envelope.h"
 #include "common/result.h"
+#include "common/runner_lock.h"
 #include "common/unique_fd.h"
 #include "send/relay.h"
 
@@ -52,6 +53,12 @@ class Runner {
     // status: 0, or EX_CONFIG when the secret could not be resolved.
     int run();
 
+    // After run(): with the busy-runner lock held, picks up what was
+    // submitted meanwhile until incoming/ has nothing new, lets go of the
+    // lock and looks once more (docs/DESIGN.md, "Kicking the runner").
+    // Without the lock it does nothing. Returns the run's exit status.
+    int drain(RunnerLock& busy);
+
     // Works on one message under its lock: picks incoming/ID up (or
     // queue/ID.msg that has no envelope yet) and attempts it, or attempts
     // queue/ID when due (force: whatever its retry time). A message another
@@ -61,6 +68,7 @@ class Runner {
   private:
     Runner() = default;
     void sweep();
+    size_t pick_up_new();
     void quarantine(const std::string& id, const std::string& why, bool queued);
     // Reads and checks a drop file and expands its recipients; quarantines
     // what cannot be used.

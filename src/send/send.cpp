@@ -96,7 +96,13 @@ Result<int> run(int argc, char** argv)
     auto runner = Runner::open(*cfg, *opt);
     if (!runner)
         return runner.error();
-    return (*runner)->run();
+    // Held from before the first look at incoming/ until drain() has
+    // looked at it for the last time: while it is held, front ends start
+    // no runner.
+    RunnerLock busy = RunnerLock::try_acquire(cfg->queue.dir);
+    int status = (*runner)->run();
+    int drained = (*runner)->drain(busy);
+    return status != 0 ? status : drained;
 }
 
 } // namespace postern::send

@@ -3,8 +3,10 @@
 // postern-send's command line and mode dispatch (postern(8)):
 //   postern-send [-C conf] [-v] [--id ID | --flush | --check [--send ADDR]]
 // no mode: one queue run (retry times honoured); --flush: every message
-// now; --id: one message, right after submission; --check: config, relay
-// connection, TLS and AUTH report, optional test message.
+// now; --id: that message, right after submission; --check: config, relay
+// connection, TLS and AUTH report, optional test message. A run that holds
+// the busy-runner lock also picks up, before it exits, what was submitted
+// meanwhile (Runner::drain()).
 // Exit status: 0 when the run completed (messages may stay deferred),
 // 64 usage, 75 spool unusable, 78 configuration; --check: 0 all good,
 // else 69/75/77/78.
