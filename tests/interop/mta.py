@@ -1,0 +1,464 @@
+# SPDX-License-Identifier: ISC
+"""Real MTAs for the interoperability tests: Postfix and exim4, unpacked
+from their Debian packages (never installed: either would replace
+/usr/sbin/sendmail), each run in a private mount namespace where /etc and
+/usr/lib are overlays on a tmpfs, so that their users, groups and
+configuration exist only there. They listen on 127.0.0.1 at a port chosen
+at run time and deliver everything to mbox files under the test's own
+directory, which the test reads from outside the namespace.
+
+    with Postfix(workdir, pki, users={"alerts@example.test": "pw"}) as pf:
+        pf.port, pf.mailbox("sink"), pf.log(), pf.restart()
+
+The unpacked packages live in build-interop/ in the source tree
+(fetch() downloads them with apt-get download when missing; scripts/interop.sh
+and the tests call it). No process outlives stop(): every process whose
+mount namespace is the server's is killed.
+"""
+
+import mailbox
+import os
+import pwd
+import grp
+import signal
+import socket
+import subprocess
+import time
+
+SOURCE = os.environ.get("POSTERN_SOURCE",
+                        os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+ROOT = os.path.join(SOURCE, "build-interop")
+
+PACKAGES = {
+    "postfix": ["postfix"],
+    "exim": ["exim4-daemon-light", "exim4-base", "exim4-config"],
+}
+# Libraries and tools the servers need that are not MTAs (installed).
+LIBS = {
+    "postfix": ["sasl2-bin", "libsasl2-modules", "libsasl2-modules-db", "libicu72", "libnsl2",
+                "libdb5.3"],
+    "exim": ["libgnutls-dane0", "libgnutls30", "libidn12", "libpcre2-8-0", "libnsl2",
+             "libdb5.3"],
+}
+
+
+class Unavailable(Exception):
+    """The server's packages cannot be had on this machine (a skip)."""
+
+
+def _installed(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
+    return "install ok installed" in r.stdout
+
+
+def fetch(name):
+    """Unpacks the MTA's debs into build-interop/root-NAME (apt-get download +
+    dpkg -x) and installs the non-MTA libraries it needs; returns the root.
+    Raises Unavailable when that cannot be done (not root, no apt)."""
+    root = os.path.join(ROOT, "root-" + name)
+    stamp = os.path.join(root, ".unpacked")
+    if os.geteuid() != 0:
+        raise Unavailable("the interop tests need root (mount namespaces)")
+    missing = [p for p in LIBS[name] if not _installed(p)]
+    if missing:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for attempt in range(30):  # apt is shared: wait out a dpkg lock
+            r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                                *missing], capture_output=True, text=True, env=env,
+                               stdin=subprocess.DEVNULL)
+            if r.returncode == 0:
+                break
+            if "lock" not in r.stderr:
+                subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                               stdin=subprocess.DEVNULL)
+            time.sleep(2)  # a retry interval, not synchronisation
+        else:
+            raise Unavailable(f"cannot install {missing}: {r.stderr.strip()[-300:]}")
+    if os.path.exists(stamp):
+        return root
+    debs = os.path.join(ROOT, "debs")
+    os.makedirs(debs, exist_ok=True)
+    have = lambda p: any(f.startswith(p + "_") and f.endswith(".deb") for f in os.listdir(debs))
+    want = [p for p in PACKAGES[name] if not have(p)]
+    if want:
+        r = subprocess.run(["apt-get", "download", *want], cwd=debs, capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                           stdin=subprocess.DEVNULL)
+            r = subprocess.run(["apt-get", "download", *want], cwd=debs, capture_output=True,
+                               text=True, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise Unavailable(f"apt-get download {want} failed: {r.stderr.strip()[-300:]}")
+    os.makedirs(root, exist_ok=True)
+    for p in PACKAGES[name]:
+        for f in sorted(os.listdir(debs)):
+            if f.startswith(p + "_") and f.endswith(".deb"):
+                subprocess.run(["dpkg", "-x", os.path.join(debs, f), root], check=True)
+    open(stamp, "w").close()
+    return root
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ids(n):
+    """n numbers free as both uid and gid on this machine."""
+    used = {p.pw_uid for p in pwd.getpwall()} | {g.gr_gid for g in grp.getgrall()}
+    out, i = [], 61000
+    while len(out) < n:
+        if i not in used:
+            out.append(i)
+        i += 1
+    return out
+
+
+def wait_banner(port, deadline_s=30.0, proc=None):
+    """Polls 127.0.0.1:port until it greets with 220 (bounded)."""
+    deadline = time.monotonic() + deadline_s
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.settimeout(5)
+                data = s.recv(512)
+                if data.startswith(b"220"):
+                    s.sendall(b"QUIT\r\n")
+                    return data
+                last = data
+        except OSError as e:
+            last = e
+        time.sleep(0.05)  # poll interval
+    raise RuntimeError(f"no 220 banner on port {port}: {last!r}")
+
+
+def mbox_messages(path):
+    if not os.path.exists(path):
+        return []
+    box = mailbox.mbox(path, create=False)
+    try:
+        box.lock = lambda: None
+        return [box.get_bytes(k) for k in box.keys()]
+    finally:
+        box.close()
+
+
+class Server:
+    """One MTA in its own mount namespace. Subclasses write the config
+    (self.setup_script(): shell run inside the namespace before exec)."""
+
+    name = "server"
+
+    def __init__(self, workdir, pki, users, extra=None):
+        self.root = fetch(self.name)
+        self.dir = os.path.join(workdir, self.name)
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(workdir, 0o755)
+        os.chmod(self.dir, 0o755)
+        self.mail = os.path.join(self.dir, "mail")
+        os.makedirs(self.mail, exist_ok=True)
+        os.chmod(self.mail, 0o1777)
+        self.pki = pki
+        self.users = users
+        self.extra = extra or {}
+        self.port = free_port()
+        self.proc = None
+        self.ns = None
+        self.ids = free_ids(6)
+        self.prepare()
+
+    # --- namespace plumbing
+    def start(self):
+        script = os.path.join(self.dir, "ns.sh")
+        with open(script, "w") as f:
+            f.write(self.namespace_script())
+        logf = open(os.path.join(self.dir, "server.out"), "ab")
+        self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private",
+                                      "bash", script], stdout=logf, stderr=logf,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        logf.close()
+        # The namespace is the one bash runs in (unshare execs it).
+        deadline = time.monotonic() + 10
+        mine = os.readlink("/proc/self/ns/mnt")
+        while time.monotonic() < deadline:
+            try:
+                ns = os.readlink(f"/proc/{self.proc.pid}/ns/mnt")
+            except OSError:
+                ns = None
+            if ns and ns != mine:
+                self.ns = ns
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        try:
+            self.banner = wait_banner(self.port, 30, self.proc)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start:\n{self.output()}")
+        return self
+
+    def output(self):
+        p = os.path.join(self.dir, "server.out")
+        with open(p, errors="replace") as f:
+            out = f.read()[-3000:]
+        return out + "\n" + self.log()[-3000:]
+
+    def pids(self):
+        out = []
+        if not self.ns:
+            return out
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if os.readlink(f"/proc/{d}/ns/mnt") == self.ns:
+                        out.append(int(d))
+                except OSError:
+                    pass
+        return out
+
+    def stop(self, sig=signal.SIGTERM, grace=15.0):
+        """Stops the server (sig first, then SIGKILL) and every process in its namespace."""
+        if self.proc is None:
+            return
+        # Like "postfix stop" / killing exim's daemon: the signal goes to the
+        # server's main process, which stops its children; whatever is left
+        # after the grace time is killed.
+        try:
+            os.kill(self.proc.pid, sig)
+        except OSError:
+            pass
+        deadline = time.monotonic() + grace
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 10
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        self.ns = None
+
+    def restart(self, sig=signal.SIGTERM):
+        self.stop(sig)
+        self.port_after = self.port
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def namespace_script(self):
+        """Overlays /etc and /usr/lib on a tmpfs, adds the server's users,
+        then the subclass's setup and exec."""
+        ov = os.path.join(self.dir, "ovl")
+        os.makedirs(ov, exist_ok=True)
+        return f"""set -e
+mount -t tmpfs tmpfs {ov}
+for d in etc usr/lib; do
+    n=$(echo $d | tr / _)
+    mkdir -p {ov}/$n.u {ov}/$n.w
+    mount -t overlay overlay -o lowerdir=/$d,upperdir={ov}/$n.u,workdir={ov}/$n.w /$d
+done
+{self.setup_script()}
+"""
+
+    def log(self):
+        p = self.log_path()
+        if not os.path.exists(p):
+            return ""
+        with open(p, errors="replace") as f:
+            return f.read()
+
+    def mailbox(self, user):
+        return mbox_messages(os.path.join(self.mail, user))
+
+
+def _q(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+class Postfix(Server):
+    """Postfix 3.7: STARTTLS required (smtpd_tls_security_level = encrypt),
+    Cyrus SASL from a sasldb (saslpasswd2) required for every recipient,
+    a size limit, a refused-recipient table, sender login maps, header and
+    body checks; local delivery of example.test to mbox files in
+    self.mail (every known name is an alias of user sink)."""
+
+    name = "postfix"
+    SIZE_LIMIT = 200000
+
+    def prepare(self):
+        d = self.dir
+        self.conf = os.path.join(d, "conf")
+        self.queue = os.path.join(d, "queue")
+        self.data = os.path.join(d, "data")
+        for p in (self.conf, self.queue, self.data, os.path.join(self.conf, "sasl")):
+            os.makedirs(p, exist_ok=True)
+        self.sasldb = os.path.join(self.conf, "sasldb2")
+        if os.path.exists(self.sasldb):
+            os.unlink(self.sasldb)
+        for u, pw in self.users.items():
+            user, _, realm = u.partition("@")
+            args = ["saslpasswd2", "-p", "-c", "-f", self.sasldb]
+            if realm:
+                args += ["-u", realm]
+            subprocess.run(args + [user], input=pw.encode(), check=True)
+        os.chmod(self.sasldb, 0o644)
+        with open(os.path.join(self.conf, "sasl", "smtpd.conf"), "w") as f:
+            f.write(f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                    "mech_list: PLAIN LOGIN CRAM-MD5\nsasldb_path: /etc/sasldb2\n")
+        with open(os.path.join(self.conf, "header_checks"), "w") as f:
+            f.write("/^Subject:.*REJECT-ME/ REJECT content rejected by header policy\n")
+        with open(os.path.join(self.conf, "body_checks"), "w") as f:
+            f.write("/BODY-REJECT-ME/ REJECT content rejected by body policy\n")
+        self.write_main()
+
+    def main_params(self):
+        cert, key = self.pki.server
+        r = self.root
+        p = {
+            "compatibility_level": "3.6",
+            "daemon_directory": "/usr/lib/postfix/sbin",
+            "shlib_directory": "/usr/lib/postfix",
+            "meta_directory": f"{r}/etc/postfix",
+            "command_directory": f"{r}/usr/sbin",
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "relay.example.test",
+            "mydomain": "example.test",
+            "myorigin": "example.test",
+            "mydestination": "example.test, localhost",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "maillog_file": os.path.join(self.dir, "maillog"),
+            "maillog_file_prefixes": self.dir,
+            "mail_spool_directory": self.mail,
+            "alias_maps": "inline:{ {someone=sink}, {a=sink}, {b=sink}, {denied=sink}, "
+                          "{postmaster=sink} }",
+            "alias_database": "",
+            "local_recipient_maps": "$alias_maps unix:passwd.byname",
+            "smtpd_tls_security_level": "encrypt",
+            "smtpd_tls_cert_file": cert,
+            "smtpd_tls_key_file": key,
+            "smtpd_tls_auth_only": "yes",
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "cyrus",
+            "smtpd_sasl_path": "smtpd",
+            "cyrus_sasl_config_path": "/etc/postfix/sasl",
+            "smtpd_sasl_security_options": "noanonymous",
+            "smtpd_sender_login_maps": "inline:{ {alerts@example.test=alerts@example.test} }",
+            "smtpd_sender_restrictions": "reject_sender_login_mismatch",
+            "smtpd_relay_restrictions": "permit_sasl_authenticated, reject_unauth_destination",
+            "smtpd_recipient_restrictions":
+                "check_recipient_access inline:{ {denied@example.test=REJECT "
+                "recipient refused by policy} }, permit_sasl_authenticated, reject",
+            "smtpd_data_restrictions": "reject_unauth_pipelining",
+            "smtpd_forbid_bare_newline": "yes",
+            "message_size_limit": str(self.SIZE_LIMIT),
+            "mailbox_size_limit": "0",
+            "header_checks": f"regexp:{self.conf}/header_checks",
+            "body_checks": f"regexp:{self.conf}/body_checks",
+            "biff": "no",
+            "smtpd_banner": "$myhostname ESMTP Postfix (interop)",
+            "maximal_queue_lifetime": "1d",
+            "bounce_queue_lifetime": "1d",
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+            "import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C",
+        }
+        p.update(self.extra)
+        return p
+
+    def write_main(self):
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            for k, v in self.main_params().items():
+                f.write(f"{k} = {v}\n")
+        # master.cf: no chroot, smtpd on the run-time port, postlogd for maillog_file.
+        svc = [
+            f"127.0.0.1:{self.port} inet n - n - - smtpd",
+            "pickup unix n - n 60 1 pickup",
+            "cleanup unix n - n - 0 cleanup",
+            "qmgr unix n - n 300 1 qmgr",
+            "tlsmgr unix - - n 1000? 1 tlsmgr",
+            "rewrite unix - - n - - trivial-rewrite",
+            "bounce unix - - n - 0 bounce",
+            "defer unix - - n - 0 bounce",
+            "trace unix - - n - 0 bounce",
+            "verify unix - - n - 1 verify",
+            "flush unix n - n 1000? 0 flush",
+            "proxymap unix - - n - - proxymap",
+            "smtp unix - - n - - smtp",
+            "relay unix - - n - - smtp",
+            "showq unix n - n - - showq",
+            "error unix - - n - - error",
+            "retry unix - - n - - error",
+            "discard unix - - n - - discard",
+            "local unix - n n - - local",
+            "anvil unix - - n - 1 anvil",
+            "scache unix - - n - 1 scache",
+            "postlog unix-dgram n - n - 1 postlogd",
+        ]
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write("\n".join(svc) + "\n")
+
+    def setup_script(self):
+        pf, pd, sink, alice, bob, _ = self.ids
+        return f"""
+echo 'postfix:x:{pf}:{pf}::/nonexistent:/usr/sbin/nologin' >> /etc/passwd
+echo 'sink:x:{sink}:{sink}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'alice:x:{alice}:{alice}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'bob:x:{bob}:{bob}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'postfix:x:{pf}:' >> /etc/group
+echo 'postdrop:x:{pd}:' >> /etc/group
+echo 'sink:x:{sink}:' >> /etc/group
+echo 'alice:x:{alice}:' >> /etc/group
+echo 'bob:x:{bob}:' >> /etc/group
+mkdir -p /usr/lib/postfix /etc/postfix
+mount --bind {self.root}/usr/lib/postfix /usr/lib/postfix
+cp {self.conf}/main.cf {self.conf}/master.cf /etc/postfix/
+mkdir -p /etc/postfix/sasl; cp {self.conf}/sasl/smtpd.conf /etc/postfix/sasl/
+cp {self.sasldb} /etc/sasldb2; chown root:postfix /etc/sasldb2; chmod 640 /etc/sasldb2
+cp -r {self.root}/etc/postfix/dynamicmaps.cf {self.root}/etc/postfix/postfix-files \
+   {self.root}/etc/postfix/dynamicmaps.cf.d {self.root}/etc/postfix/postfix-files.d /etc/postfix/ 2>/dev/null || true
+chown root:root {self.queue}; chmod 755 {self.queue}
+for s in active bounce corrupt defer deferred flush hold incoming private saved trace; do
+    mkdir -p {self.queue}/$s; chown postfix:root {self.queue}/$s; chmod 700 {self.queue}/$s
+done
+mkdir -p {self.queue}/maildrop {self.queue}/public {self.queue}/pid
+chown postfix:postdrop {self.queue}/maildrop; chmod 730 {self.queue}/maildrop
+chown postfix:postdrop {self.queue}/public; chmod 710 {self.queue}/public
+chown root:root {self.queue}/pid; chmod 755 {self.queue}/pid
+chown postfix:postfix {self.data}; chmod 700 {self.data}
+rm -f {self.queue}/pid/master.pid {self.data}/master.lock
+exec {self.root}/usr/lib/postfix/sbin/master -d
+"""
+
+    def log_path(self):
+        return os.path.join(self.dir, "maillog")
+
+    def queue_ids(self):
+        """Messages still in Postfix's queue (files under incoming/active/deferred)."""
+        out = []
+        for s in ("incoming", "active", "deferred", "maildrop", "hold"):
+            for dp, _, fs in os.walk(os.path.join(self.queue, s)):
+                out += fs
+        return out
