@@ -462,3 +462,169 @@ exec {self.root}/usr/lib/postfix/sbin/master -d
             for dp, _, fs in os.walk(os.path.join(self.queue, s)):
                 out += fs
         return out
+
+
+class Exim(Server):
+    """exim 4.96 (exim4-daemon-light, GnuTLS): STARTTLS required (ACL),
+    plaintext PLAIN/LOGIN and CRAM-MD5 authenticators offered only over TLS,
+    authentication required for every recipient, a size limit, a refused
+    recipient, a sender the login must own (ACL at MAIL), a DATA ACL that
+    denies on content; example.test is delivered to mbox files in
+    self.mail (every known name goes to sink's)."""
+
+    name = "exim"
+    SIZE_LIMIT = 200000
+
+    def prepare(self):
+        self.spool = os.path.join(self.dir, "spool")
+        self.logdir = os.path.join(self.dir, "log")
+        for p in (self.spool, self.logdir):
+            os.makedirs(p, exist_ok=True)
+        # exim reads its key after giving up root: a copy it may read.
+        tls = os.path.join(self.dir, "tls")
+        os.makedirs(tls, exist_ok=True)
+        cert, key = os.path.join(tls, "server.pem"), os.path.join(tls, "server.key")
+        for src, dst in zip(self.pki.server, (cert, key)):
+            with open(src, "rb") as f, open(dst, "wb") as g:
+                g.write(f.read())
+        self.tls = tls
+        (user, pw), = self.users.items()
+        extra = "\n".join(f"{k} = {v}" for k, v in self.extra.items())
+        self.conf_text = f"""
+primary_hostname = relay.example.test
+exim_path = {self.root}/usr/sbin/exim4
+qualify_domain = example.test
+domainlist local_domains = example.test : localhost
+daemon_smtp_ports = {self.port}
+local_interfaces = 127.0.0.1
+spool_directory = {self.spool}
+log_file_path = {self.logdir}/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+never_users = root
+host_lookup =
+rfc1413_hosts =
+keep_environment =
+tls_advertise_hosts = *
+tls_certificate = {cert}
+tls_privatekey = {key}
+message_size_limit = {self.SIZE_LIMIT}
+acl_smtp_mail = acl_check_mail
+acl_smtp_rcpt = acl_check_rcpt
+acl_smtp_data = acl_check_data
+smtp_banner = $smtp_active_hostname ESMTP Exim $version_number (interop)
+queue_run_max = 1
+timeout_frozen_after = 1h
+{extra}
+
+begin acl
+
+acl_check_mail:
+  deny    message = STARTTLS required
+          !encrypted = *
+  deny    message = sender $sender_address not owned by $authenticated_id
+          authenticated = *
+          !condition = ${{if eqi{{$sender_address}}{{$authenticated_id}}}}
+  accept
+
+acl_check_rcpt:
+  deny    message = recipient refused by policy
+          domains = +local_domains
+          local_parts = denied
+  deny    domains = +local_domains
+          !verify = recipient
+  accept  authenticated = *
+  require message = relay not permitted
+          domains = +local_domains
+  deny    message = authentication required
+
+acl_check_data:
+  deny    message = content rejected by data ACL
+          condition = ${{if match{{$h_Subject:}}{{REJECT-ME}}}}
+  accept
+
+begin routers
+
+sink:
+  driver = accept
+  domains = +local_domains
+  local_parts = someone : a : b : sink : postmaster
+  transport = sink_file
+
+begin transports
+
+sink_file:
+  driver = appendfile
+  file = {self.mail}/sink
+  user = sink
+  group = sink
+  mode = 0644
+  envelope_to_add
+  return_path_add
+  headers_add = X-Original-To: $local_part@$domain
+
+begin retry
+*   *   F,1h,1m
+
+begin authenticators
+
+plain_server:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = @PLAIN_CONDITION@
+  server_set_id = $auth2
+  server_advertise_condition = ${{if def:tls_in_cipher}}
+
+login_server:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = "Username:: : Password::"
+  server_condition = @LOGIN_CONDITION@
+  server_set_id = $auth1
+  server_advertise_condition = ${{if def:tls_in_cipher}}
+
+cram_server:
+  driver = cram_md5
+  public_name = CRAM-MD5
+  server_secret = @CRAM_SECRET@
+  server_set_id = $auth1
+  server_advertise_condition = ${{if def:tls_in_cipher}}
+"""
+        self.conf_text = (
+            self.conf_text
+            .replace("@PLAIN_CONDITION@", "${if and{{eq{$auth2}{%s}}{eq{$auth3}{%s}}}}" % (user, pw))
+            .replace("@LOGIN_CONDITION@", "${if and{{eq{$auth1}{%s}}{eq{$auth2}{%s}}}}" % (user, pw))
+            .replace("@CRAM_SECRET@", "${if eq{$auth1}{%s}{%s}fail}" % (user, pw)))
+
+    def setup_script(self):
+        ex, sink, alice, bob = self.ids[:4]
+        return f"""
+echo 'Debian-exim:x:{ex}:{ex}::/nonexistent:/usr/sbin/nologin' >> /etc/passwd
+echo 'sink:x:{sink}:{sink}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'alice:x:{alice}:{alice}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'bob:x:{bob}:{bob}::{self.dir}:/bin/sh' >> /etc/passwd
+echo 'Debian-exim:x:{ex}:' >> /etc/group
+echo 'sink:x:{sink}:' >> /etc/group
+echo 'alice:x:{alice}:' >> /etc/group
+echo 'bob:x:{bob}:' >> /etc/group
+mkdir -p /etc/exim4
+cat > /etc/exim4/exim4.conf <<'EOF'
+{self.conf_text}
+EOF
+chmod 644 /etc/exim4/exim4.conf
+chown -R Debian-exim:Debian-exim {self.spool} {self.logdir} {self.tls}
+chmod 700 {self.tls}; chmod 600 {self.tls}/server.key
+chmod 750 {self.spool}
+exec {self.root}/usr/sbin/exim4 -bdf -q2s
+"""
+
+    def log_path(self):
+        return os.path.join(self.logdir, "mainlog")
+
+    def queue_ids(self):
+        d = os.path.join(self.spool, "input")
+        out = []
+        for dp, _, fs in os.walk(d):
+            out += [f for f in fs if f.endswith("-H")]
+        return out
