@@ -311,8 +311,12 @@ class RelayTests:
             _, log = self.run_send("--flush", check=False)
             logs += log
         self.assertEqual(self.queued(), {}, logs[-3000:])
-        wait_for(lambda: len(set(ids())) == n and not self.server.queue_ids(), 120,
-                 "all 200 in the relay's mailbox")
+        try:
+            wait_for(lambda: len(set(ids())) == n and not self.server.queue_ids(), 120,
+                     "all 200 in the relay's mailbox")
+        except AssertionError:
+            print(self.server.output(), file=sys.stderr)
+            raise
         counts = collections.Counter(ids())
         dups = {k: v for k, v in counts.items() if v > 1}
         warned = logs.count("possible duplicate")
