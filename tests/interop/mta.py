@@ -54,6 +54,18 @@ def _installed(pkg):
 
 
 def fetch(name):
+    """_fetch under a lock: meson runs two test files at once, and both may
+    want the same package."""
+    import fcntl
+    if os.geteuid() != 0:
+        raise Unavailable("the interop tests need root (mount namespaces)")
+    os.makedirs(ROOT, exist_ok=True)
+    with open(os.path.join(ROOT, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch(name)
+
+
+def _fetch(name):
     """Unpacks the MTA's debs into build-interop/root-NAME (apt-get download +
     dpkg -x) and installs the non-MTA libraries it needs; returns the root.
     Raises Unavailable when that cannot be done (not root, no apt)."""
