@@ -18,6 +18,7 @@ mount namespace is the server's is killed.
 
 import mailbox
 import os
+import re
 import pwd
 import grp
 import signal
@@ -268,9 +269,11 @@ class Server:
         self.proc = None
         self.ns = None
 
-    def restart(self, sig=signal.SIGTERM):
-        self.stop(sig)
-        self.port_after = self.port
+    def restart(self, sig=signal.SIGTERM, grace=2.0):
+        """Stops the server as its init script would, kills what is still
+        running after grace seconds (exim's per-connection processes outlive
+        its daemon), starts it again on the same port."""
+        self.stop(sig, grace)
         return self.start()
 
     def __enter__(self):
@@ -482,6 +485,13 @@ exec {self.root}/usr/lib/postfix/sbin/master -d
     def log_path(self):
         return os.path.join(self.dir, "maillog")
 
+    def accepted(self, message_id):
+        """Relay queue ids of the copies of a message Postfix took (committed:
+        qmgr saw it), from its log."""
+        log = self.log()
+        qids = set(re.findall(r"cleanup\[\d+\]: (\w+): message-id=" + re.escape(message_id), log))
+        return sorted(q for q in qids if re.search(r"qmgr\[\d+\]: " + q + r": from=", log))
+
     def queue_ids(self):
         """Messages still in Postfix's queue (files under incoming/active/deferred)."""
         out = []
@@ -650,6 +660,11 @@ exec {self.root}/usr/sbin/exim4 -bdf -q2s
 
     def log_path(self):
         return os.path.join(self.logdir, "mainlog")
+
+    def accepted(self, message_id):
+        """exim message ids of the copies it took ("<=" lines)."""
+        return sorted(set(re.findall(r"(\S+) <= .* id=" + re.escape(message_id.strip("<>")) + r"$",
+                                     self.log(), re.M)))
 
     def queue_ids(self):
         d = os.path.join(self.spool, "input")

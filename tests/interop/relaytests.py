@@ -286,6 +286,22 @@ class RelayTests:
 
     # --- a relay restarted in the middle of a queue run
 
+    def duplicate_report(self, dups, logs):
+        """For each duplicated Message-ID: the relay's log lines of its
+        copies and postern's log lines of the message."""
+        out = []
+        relay_log = self.server.log()
+        for mid in dups:
+            qids = set(self.server.accepted(mid))
+            out.append(f"== {mid}: relay queue ids {sorted(qids)}")
+            out += [l for l in relay_log.splitlines() if any(q in l for q in qids)]
+            pids = set()
+            for l in logs.splitlines():
+                if any(q in l for q in qids):
+                    pids.add(l.split(": ")[1] if l.count(": ") else "")
+            out += [l for l in logs.splitlines() if any(p and p in l for p in pids)]
+        return "\n".join(out)
+
     def test_restart_mid_run_200(self):
         n = 200
         self.relay_conf()
@@ -318,10 +334,19 @@ class RelayTests:
             print(self.server.output(), file=sys.stderr)
             raise
         counts = collections.Counter(ids())
-        dups = {k: v for k, v in counts.items() if v > 1}
-        warned = logs.count("possible duplicate")
-        print(f"\n{self.server.name} restart: {len(counts)} distinct, {len(dups)} duplicated, "
-              f"{warned} 'possible duplicate' log lines", file=sys.stderr)
         self.assertEqual(len(counts), n)
-        self.assertLessEqual(len(dups), warned, logs[-3000:])
-        self.assertEqual(set(counts.values()) - {1, 2}, set())
+        # A copy in the mailbox is postern's doing only when the relay took
+        # the message twice; a relay killed during its own local delivery
+        # delivers again after the restart (Postfix does, at least once),
+        # which is no business of postern's.
+        sent_twice = {m: q for m in counts if len(q := self.server.accepted(m)) > 1}
+        relay_side = {m: c for m, c in counts.items() if c > 1 and m not in sent_twice}
+        warned = logs.count("possible duplicate")
+        print(f"\n{self.server.name} restart: {len(counts)} distinct, {len(sent_twice)} taken "
+              f"twice by the relay, {len(relay_side)} delivered twice by the relay itself, "
+              f"{warned} 'possible duplicate' log lines", file=sys.stderr)
+        if len(sent_twice) > warned:
+            print(self.duplicate_report(sent_twice, logs), file=sys.stderr)
+        self.assertLessEqual(len(sent_twice), warned,
+                             "sent twice without a 'possible duplicate' line")
+        self.assertEqual(set(counts.values()) - {1, 2, 3}, set())
