@@ -8,7 +8,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(g++ meson ninja-build pkg-config libcurl4-openssl-dev libssl-dev libinih-dev
       doctest-dev python3 python3-aiosmtpd openssl s-nail mandoc liblockfile1 util-linux clang-format valgrind
-      clang-14 libclang-rt-14-dev)
+      clang-14 libclang-rt-14-dev
+      # What the interop suite's unpacked Postfix and exim need that is not
+      # an MTA (tests/interop/mta.py downloads the MTAs themselves).
+      sasl2-bin libsasl2-modules libsasl2-modules-db libidn12 libgnutls-dane0 libnsl2 libicu72)
 missing=()
 for p in "${pkgs[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,10 +10,13 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <map>
+#include <netdb.h>
 #include <set>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,6 +33,7 @@ struct RelaySession::State {
     char errbuf[CURL_ERROR_SIZE] = {};
     std::set<curl_socket_t> sockets;
     Redactor redactor;
+    std::map<size_t, std::string> ehlo_names; // per host index, see ehlo_name()
 
     // Per transfer.
     Exchange x;
@@ -315,16 +319,86 @@ int close_cb(void* ud, curl_socket_t fd) noexcept
     return ::close(fd);
 }
 
-std::string url_for(const Config& cfg, size_t host)
+// The address this machine would use to reach host:port, as an SMTP
+// address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]"), or "" when the
+// host does not resolve. A connected UDP socket sends nothing: the kernel
+// only picks the route and the source address.
+std::string local_address_literal(std::string host, long port)
 {
-    const RelayConfig& r = cfg.relay;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    struct addrinfo hints = {};
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    struct addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0)
+        return {};
+    std::string out;
+    for (struct addrinfo* a = res; a && out.empty(); a = a->ai_next) {
+        int fd = ::socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        struct sockaddr_storage me = {};
+        socklen_t len = sizeof me;
+        char buf[INET6_ADDRSTRLEN] = {};
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+            ::getsockname(fd, reinterpret_cast<struct sockaddr*>(&me), &len) == 0) {
+            if (me.ss_family == AF_INET &&
+                ::inet_ntop(AF_INET, &reinterpret_cast<struct sockaddr_in*>(&me)->sin_addr, buf,
+                            sizeof buf))
+                out = std::string("[") + buf + "]";
+            else if (me.ss_family == AF_INET6 &&
+                     ::inet_ntop(AF_INET6, &reinterpret_cast<struct sockaddr_in6*>(&me)->sin6_addr,
+                                 buf, sizeof buf))
+                out = std::string("[IPv6:") + buf + "]";
+        }
+        ::close(fd);
+    }
+    ::freeaddrinfo(res);
+    return out;
+}
+
+// The EHLO name (reliability.md 5.15): relays increasingly refuse a
+// non-qualified one (Postfix reject_non_fqdn_helo_hostname: "504 5.5.2
+// <pi>: Helo command rejected: need fully-qualified hostname", for every
+// recipient). A machine that knows no FQDN (a Raspberry Pi called "pi")
+// says its address instead, as RFC 5321 4.1.4 asks, which such
+// restrictions accept. Found once per host and session.
+std::string ehlo_name(State& s, size_t host)
+{
+    auto it = s.ehlo_names.find(host);
+    if (it != s.ehlo_names.end())
+        return it->second;
+    std::string name = local_fqdn();
+    if (name.find('.') == std::string::npos) {
+        std::string lit =
+            local_address_literal(s.cfg.relay.hosts[host], s.cfg.relay.effective_port());
+        if (!lit.empty())
+            name = lit;
+    }
+    s.ehlo_names[host] = name;
+    return name;
+}
+
+std::string url_for(State& s, size_t host)
+{
+    const RelayConfig& r = s.cfg.relay;
     std::string h = r.hosts[host];
     if (h.find(':') != std::string::npos && h.front() != '[')
         h = "[" + h + "]";
     std::string scheme = r.tls == TlsMode::Implicit ? "smtps://" : "smtp://";
-    // The path is the EHLO name (reliability.md 5.15): relays increasingly
-    // refuse a non-qualified one.
-    return scheme + h + ":" + std::to_string(r.effective_port()) + "/" + local_fqdn();
+    // The path is the EHLO name; libcurl URL-decodes it, and an address
+    // literal's brackets are no path characters.
+    std::string path;
+    for (char c : ehlo_name(s, host)) {
+        if (c == '[')
+            path += "%5B";
+        else if (c == ']')
+            path += "%5D";
+        else
+            path += c;
+    }
+    return scheme + h + ":" + std::to_string(r.effective_port()) + "/" + path;
 }
 
 // True when libcurl's default CA directory holds OpenSSL's hash links
@@ -358,7 +432,7 @@ void set_common(State& s, bool inspect_only)
     CURL* e = s.easy.get();
     const RelayConfig& r = s.cfg.relay;
     long timeout = r.timeout > 0 ? r.timeout : 60;
-    curl_easy_setopt(e, CURLOPT_URL, url_for(s.cfg, s.host).c_str());
+    curl_easy_setopt(e, CURLOPT_URL, url_for(s, s.host).c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     // Never a proxy, whatever the environment said (it is cleared anyway).
     curl_easy_setopt(e, CURLOPT_PROXY, "");
