@@ -67,7 +67,8 @@ Status append_mbox(const Job& job, int fd, MboxLock& lock, const std::string& pa
     // left where no dot lock could note it) must not swallow ours.
     std::string head = mbox_separator(fd, app->start());
     lock.note_start(app->start() + static_cast<off_t>(head.size()));
-    head += from_line(job.sender, job.now) + trace_headers(job.sender, rcpt);
+    head += from_line(job.sender, job.now) +
+            trace_headers(job.sender, rcpt, !job.msg.has_return_path());
     Status st = app->write(head);
     if (!st)
         return st;
@@ -136,7 +137,7 @@ Status deliver_user(const Job& job, const std::string& name, bool repair_only = 
         Status st = become(u->uid, u->gid);
         if (!st)
             return st;
-        std::string head = trace_headers(job.sender, rcpt);
+        std::string head = trace_headers(job.sender, rcpt, !job.msg.has_return_path());
         Result<std::string> file = maildir_deliver(
             mp->path,
             [&](const Sink& sink) -> Status {
@@ -290,7 +291,7 @@ Status deliver_command(const Job& job, const std::string& command)
         ::unlink(name);
     }
     Sink sink = [&](std::string_view d) { return write_all(tmp.get(), d, "temporary file"); };
-    Status st = sink(trace_headers(job.sender, "|" + command));
+    Status st = sink(trace_headers(job.sender, "|" + command, !job.msg.has_return_path()));
     if (st)
         st = write_body(job, false, sink, nullptr);
     if (!st)
@@ -381,7 +382,13 @@ Result<int> run(int argc, char** argv)
     Result<Message> msg = Message::from_fd(0);
     if (!msg)
         return msg.error();
-    Job job{*cfg, *msg, opt->sender, ::time(nullptr)};
+    // Without -f, the sender of an envelope From_ line another MTA put
+    // first (mail.local's rule), when it is a valid address.
+    std::string sender = opt->sender;
+    if (!opt->sender_given && msg->from_line() &&
+        (msg->envelope_sender().empty() || check_address(msg->envelope_sender(), "sender")))
+        sender = msg->envelope_sender();
+    Job job{*cfg, *msg, sender, ::time(nullptr)};
 
     if (!opt->file.empty())
         return isolated([&] { return deliver_file(job, opt->file); });

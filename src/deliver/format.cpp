@@ -20,11 +20,16 @@ std::string from_line(std::string_view sender, std::time_t when)
     return "From " + s + " " + std::string(date, n) + "\n";
 }
 
-std::string trace_headers(std::string_view sender, std::string_view delivered_to)
+std::string trace_headers(std::string_view sender, std::string_view delivered_to,
+                          bool with_return_path)
 {
-    std::string h = "Return-Path: <";
-    h += sender;
-    h += ">\nDelivered-To: ";
+    std::string h;
+    if (with_return_path) {
+        h += "Return-Path: <";
+        h += sender;
+        h += ">\n";
+    }
+    h += "Delivered-To: ";
     h += delivered_to;
     h += "\n";
     return h;

@@ -22,7 +22,9 @@ namespace postern::deliver {
 std::string from_line(std::string_view sender, std::time_t when);
 
 // "Return-Path: <sender>\nDelivered-To: rcpt\n".
-std::string trace_headers(std::string_view sender, std::string_view delivered_to);
+// Without Return-Path when with_return_path is false (the message has one).
+std::string trace_headers(std::string_view sender, std::string_view delivered_to,
+                          bool with_return_path = true);
 
 // True for lines (without their newline) that mboxrd quotes: ^>*From .
 bool needs_from_quote(std::string_view line);

@@ -42,6 +42,7 @@ Result<Message> Message::from_fd(int in)
             return fail_errno(EX_TEMPFAIL, "dup", "standard input");
         m.start_ = pos;
         m.size_ = st.st_size > pos ? st.st_size - pos : 0;
+        m.take_envelope_line();
         return m;
     }
     Result<UniqueFd> tmp = temp_file();
@@ -65,7 +66,36 @@ Result<Message> Message::from_fd(int in)
     }
     m.fd_ = std::move(*tmp);
     m.size_ = total;
+    m.take_envelope_line();
     return m;
+}
+
+void Message::take_envelope_line()
+{
+    char buf[1024];
+    ssize_t n = ::pread(fd_.get(), buf, sizeof buf, start_);
+    if (n <= 0)
+        return;
+    std::string_view head(buf, static_cast<size_t>(n));
+    if (head.rfind("From ", 0) == 0) {
+        size_t eol = head.find('\n');
+        if (eol == std::string_view::npos)
+            return; // no such envelope line: message text
+        std::string_view line = head.substr(5, eol - 5);
+        std::string_view who = line.substr(0, line.find(' '));
+        if (who == "MAILER-DAEMON" || who == "<>")
+            who = {};
+        envelope_sender_ = std::string(who);
+        from_line_ = true;
+        start_ += static_cast<off_t>(eol + 1);
+        size_ -= static_cast<off_t>(eol + 1);
+        head.remove_prefix(eol + 1);
+    }
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    std::string_view rp = "return-path:";
+    has_return_path_ = head.size() >= rp.size();
+    for (size_t i = 0; has_return_path_ && i < rp.size(); ++i)
+        has_return_path_ = lower(head[i]) == rp[i];
 }
 
 Status Message::each_chunk(const std::function<Status(std::string_view)>& fn) const

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace postern::deliver {
@@ -33,10 +34,26 @@ class Message {
     off_t size() const { return size_; }
     int fd() const { return fd_.get(); }
 
+    // Another MTA (Postfix local(8) running a mailbox_command, exim's pipe
+    // transport) hands the message over with its own "From sender date"
+    // line first, as mail.local and procmail expect: that line is the
+    // envelope, not message text. from_fd() takes it off; this is its
+    // sender ("" for MAILER-DAEMON or <>), and from_line() says there was one.
+    const std::string& envelope_sender() const { return envelope_sender_; }
+    bool from_line() const { return from_line_; }
+    // True when the message's first header field is a Return-Path (the
+    // MTA that handed it over wrote one): no second one is added.
+    bool has_return_path() const { return has_return_path_; }
+
   private:
+    void take_envelope_line();
+
     UniqueFd fd_;
     off_t start_ = 0;
     off_t size_ = 0;
+    std::string envelope_sender_;
+    bool from_line_ = false;
+    bool has_return_path_ = false;
 };
 
 } // namespace postern::deliver

@@ -13,9 +13,6 @@ from relaytests import RelayTests
 class Exim(RelayTests, interop.RelayCase):
     server_class = mta.Exim
 
-    # Known, see RelayTests.test_sender_not_owned: exim's "550 sender ...
-    # not owned" at MAIL has no enhanced code, and postern bounces it.
-    test_sender_not_owned = unittest.expectedFailure(RelayTests.test_sender_not_owned)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,6 @@ from relaytests import RelayTests
 class Postfix(RelayTests, interop.RelayCase):
     server_class = mta.Postfix
 
-    # Known, see RelayTests.test_sender_not_owned: Postfix refuses the
-    # sender at RCPT and postern bounces instead of keeping it queued.
-    test_sender_not_owned = unittest.expectedFailure(RelayTests.test_sender_not_owned)
-    # Known, see RelayTests.test_content_rejected_after_data_bounces: a
-    # 5.7.1 after the final dot is deferred as a configuration problem.
-    test_content_rejected_after_data_bounces = unittest.expectedFailure(
-        RelayTests.test_content_rejected_after_data_bounces)
 
 
 class PostfixFqdnHelo(interop.RelayCase):

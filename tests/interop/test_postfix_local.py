@@ -97,17 +97,12 @@ class PostfixLocal(interop.RelayCase):
         n = len(mta.mbox_messages(self.box("alice")))
         self.assertEqual(self.readers(self.box("alice")), {"bsd-mailx": n, "s-nail": n})
 
-    # Finding (src/deliver, not changed here): Postfix's local(8) hands a
-    # mailbox_command the message with its own "From sender date" envelope
-    # line first (as it does for every command, procmail and mail.local
-    # expect it). postern-deliver takes that line for message text: it
-    # writes its Return-Path and Delivered-To, then ">From alerts@... date"
-    # as the third line, which ends the header section, so Postfix's
-    # Return-Path, X-Original-To, Delivered-To, Received and all of the
-    # message's own headers land in the body. mail.local-compatible
-    # delivery should drop a leading From_ line (and take the sender from it
-    # when -f is absent).
-    @unittest.expectedFailure
+    # Finding (fixed): Postfix's local(8) hands a mailbox_command the
+    # message with its own "From sender date" envelope line first (as it
+    # does for every command; procmail and mail.local expect it).
+    # postern-deliver used to take that line for message text, ending the
+    # header section at its third line; it now takes it off (its sender
+    # serves when -f is absent) and adds no second Return-Path.
     def test_mailbox_command_keeps_the_header_section(self):
         raw = self.alice_message()
         m = parse(raw.split(b"\n", 1)[1])

@@ -39,6 +39,25 @@ class MboxFormat(DeliverTest):
         self.assertEqual(self.snail_count(self.mbox()), 2)
         self.assertEqual(len(read_mbox(self.mbox())), 2)
 
+    def test_envelope_from_line_of_another_mta(self):
+        # Postfix local(8) and exim's pipe transport put "From sender date"
+        # before the message, as mail.local expects: it is the envelope
+        # (the sender when -f is absent), not text, and a Return-Path the
+        # MTA wrote is not doubled (interop finding).
+        data = (b"From alerts@example.test  Wed Dec  2 10:00:00 2026\n"
+                b"Return-Path: <alerts@example.test>\nDelivered-To: bob@example.test\n"
+                b"Subject: via mta\n\nbody\n")
+        self.assertExit(self.deliver(ME, data=data, sender=None), 0)
+        with open(self.mbox(), "rb") as f:
+            raw = f.read()
+        self.assertTrue(raw.startswith(b"From alerts@example.test "), raw)
+        self.assertEqual(raw.count(b"From alerts@example.test "), 1, raw)
+        self.assertNotIn(b">From", raw)
+        (m,) = read_mbox(self.mbox())
+        self.assertEqual(m.get_all("Return-Path"), ["<alerts@example.test>"])
+        self.assertEqual(m["Subject"], "via mta")
+        self.assertEqual(self.snail_count(self.mbox()), 1)
+
     def test_from_lines_in_body_round_trip(self):
         body = ("From the start\r\n\r\nFrom here\r\n>From there\r\n>>From afar\r\n"
                 "From: not quoted? yes it is not\r\nfrom lower\r\n")
