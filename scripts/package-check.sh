@@ -30,11 +30,13 @@ if [ -z "$old" ]; then
     git clone -q "$here" "$work/old"
     git -C "$work/old" checkout -q "$old_rev"
     cp -r "$here/debian" "$work/old/"
-    # The old tree's meson has none of the new install options and installs
-    # no units: drop what it does not know.
-    sed -i -e '/-Dinstall_cron\|-Dsystemdsystemunitdir\|-Dsysusersdir\|-Dtmpfilesdir/d' \
-        -e '/^override_dh_installsystemd:/,/^$/d' "$work/old/debian/rules"
-    sed -i 's/-Dlibexecdir=libexec \\/-Dlibexecdir=libexec/' "$work/old/debian/rules"
+    # A tree from before the install options installs no units: drop what
+    # its meson does not know.
+    if ! grep -q systemdsystemunitdir "$work/old/meson_options.txt"; then
+        sed -i -e '/-Dinstall_cron\|-Dsystemdsystemunitdir\|-Dsysusersdir\|-Dtmpfilesdir/d' \
+            -e '/^override_dh_installsystemd:/,/^$/d' "$work/old/debian/rules"
+        sed -i 's/-Dlibexecdir=libexec \\/-Dlibexecdir=libexec/' "$work/old/debian/rules"
+    fi
     version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
     { printf 'postern (%s) unstable; urgency=medium\n\n  * Previous tree, for the upgrade check.\n\n -- postern developers <postern@example.org>  %s\n\n' \
         "${version%-*}~prev1-1" "$(date -R)"; cat "$here/debian/changelog"; } > "$work/old/debian/changelog.new"
