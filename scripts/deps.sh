@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(g++ meson ninja-build pkg-config libcurl4-openssl-dev libssl-dev libinih-dev
-      doctest-dev python3 python3-aiosmtpd openssl s-nail mandoc liblockfile1 util-linux clang-format valgrind
+      doctest-dev python3 python3-aiosmtpd python3-prometheus-client openssl s-nail mandoc liblockfile1 util-linux clang-format valgrind
       clang-14 libclang-rt-14-dev
       # What the interop suite's unpacked Postfix and exim need that is not
       # an MTA (tests/interop/mta.py downloads the MTAs themselves).

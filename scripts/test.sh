@@ -28,10 +28,10 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then failed=$((failed + 1)); 
 
 # 2. The same tests under AddressSanitizer + UndefinedBehaviorSanitizer,
 # except: submit-large (it measures peak RSS, which ASan's shadow memory
-# inflates); privileges, ops-import, as-nobody and interop-postfix-local
-# (they run postern as another user or set-id, with their own environment
-# (Postfix's local(8) runs postern-deliver), where LeakSanitizer cannot
-# work and aborts); robust-valgrind (valgrind and ASan exclude each
+# inflates); privileges, ops-import, as-nobody, hardened and
+# interop-postfix-local (they run postern as another user or set-id, with
+# their own environment (Postfix's local(8) runs postern-deliver), where
+# LeakSanitizer cannot work and aborts); robust-valgrind (valgrind and ASan exclude each
 # other) and ops-format (nothing to sanitize). Every sanitizer report (also
 # from background runners no test waits for) lands in build-asan/sanitizer/,
 # and any report there fails the run.
@@ -42,7 +42,7 @@ if { [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=addres
     san=$here/build-asan/sanitizer
     rm -rf "$san"; mkdir -p "$san"
     mapfile -t asan_tests < <(meson test -C build-asan --list 2>/dev/null </dev/null |
-        sed -n 's|^postern:[^ ]* / ||p' | grep -v -x -e submit-large -e privileges -e ops-import -e as-nobody -e ops-format -e robust-valgrind \
+        sed -n 's|^postern:[^ ]* / ||p' | grep -v -x -e submit-large -e privileges -e ops-import -e as-nobody -e hardened -e ops-format -e robust-valgrind \
             -e interop-postfix-local)
     rm -f build-asan/meson-logs/testlog.json
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan" \

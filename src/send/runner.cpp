@@ -4,6 +4,7 @@
 #include "common/address.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/run_stamp.h"
 #include "common/spool.h"
 #include "send/bounce.h"
 #include "send/local_agent.h"
@@ -82,6 +83,7 @@ Result<std::unique_ptr<Runner>> Runner::open(const Config& cfg, const Options& o
 
 int Runner::run()
 {
+    touch_run_stamp(queue_fd_.get()); // mailq and --status: "a runner runs"
     sweep();
     if (opt_.mode == Options::Mode::Id) {
         // Started right after a submission: the message is in incoming/

@@ -2,6 +2,7 @@
 #include "submit/mailq.h"
 
 #include "common/io.h"
+#include "common/run_stamp.h"
 
 #include <sysexits.h>
 #include <unistd.h>
@@ -9,7 +10,7 @@
 namespace postern::submit {
 namespace {
 
-void format_entry(std::string& out, const QueueEntry& q, time_t now)
+void format_entry(std::string& out, const QueueEntry& q, time_t now, time_t last_run = -1)
 {
     const Envelope& e = q.env;
     out += e.id + "  " + std::to_string(e.size) + " bytes  " +
@@ -22,6 +23,8 @@ void format_entry(std::string& out, const QueueEntry& q, time_t now)
     out += "\n";
     if (!q.reason.empty())
         out += "    reason: " + q.reason + "\n";
+    if (last_run >= 0 && waits_for_runner(q, last_run, now))
+        out += "    warning: " + no_runner_text(last_run) + "\n";
     if (!incoming) {
         out += "    attempts: " + std::to_string(e.attempts) + ", next attempt: ";
         out += e.next <= now ? "now" : "in " + format_age(static_cast<long>(e.next - now));
@@ -60,7 +63,7 @@ std::string format_age(long s)
     return std::to_string(s / 86400) + "d";
 }
 
-std::string format_queue(const std::vector<QueueEntry>& entries, time_t now)
+std::string format_queue(const std::vector<QueueEntry>& entries, time_t now, time_t last_run)
 {
     if (entries.empty())
         return "Mail queue is empty\n";
@@ -68,7 +71,7 @@ std::string format_queue(const std::vector<QueueEntry>& entries, time_t now)
     long long bytes = 0;
     for (const auto& q : entries) {
         if (q.area != "failed") {
-            format_entry(out, q, now);
+            format_entry(out, q, now, last_run);
             bytes += q.env.size;
         }
     }
@@ -92,7 +95,9 @@ Status print_queue(const Config& cfg)
     auto entries = list_queue(cfg.queue.dir);
     if (!entries)
         return entries.error();
-    return write_all(STDOUT_FILENO, format_queue(*entries, ::time(nullptr)), "standard output");
+    return write_all(STDOUT_FILENO,
+                     format_queue(*entries, ::time(nullptr), last_run(cfg.queue.dir)),
+                     "standard output");
 }
 
 } // namespace postern::submit

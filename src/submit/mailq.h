@@ -5,6 +5,7 @@
 // Layout (stable; scripts may rely on the first line of each entry):
 //
 //   <queue id>  <size> bytes  <age>  from <sender>[  (waiting for pickup)]
+//       warning: no queue runner has run since ...   (common/run_stamp.h)
 //       attempts: <n>, next attempt: <now | in 4m>
 //       last error: <text>                          (when there is one)
 //       <state>  <kind>  <address>[  (<reply>)]     (one per recipient)
@@ -30,8 +31,9 @@ namespace postern::submit {
 // "45s", "3m", "2h", "5d".
 std::string format_age(long seconds);
 
-// The listing for entries as list_queue() returns them.
-std::string format_queue(const std::vector<QueueEntry>& entries, time_t now);
+// The listing for entries as list_queue() returns them; with last_run
+// (run_stamp.h), drop files no runner has seen carry the warning.
+std::string format_queue(const std::vector<QueueEntry>& entries, time_t now, time_t last_run = -1);
 
 // Prints the queue of cfg to stdout. Errors: EX_NOPERM when the queue may
 // not be read, EX_TEMPFAIL for other access problems.

@@ -164,6 +164,8 @@ Status apply_long(SubmitOptions& o, const std::vector<std::string>& argv, size_t
         o.mode = Mode::Status;
     } else if (a == "--json") {
         o.status_json = true;
+    } else if (a == "--prometheus") {
+        o.prometheus = true;
     } else if (a == "--warn" || a == "--crit") {
         if (i + 1 >= argv.size())
             return usage(o.program, "option " + a + " requires an argument");
@@ -201,7 +203,8 @@ std::string usage_text(const std::string& program)
            "       " +
            program +
            " -bp | -bs | -bi | -bv address... | -q\n"
-           "       postern --check [--send address] | --status [--json] [--warn age] [--crit age]\n"
+           "       postern --check [--send address] | --status [--json | --prometheus] [--warn "
+           "age] [--crit age]\n"
            "       postern --import file [--format ssmtp|msmtp|dma|nullmailer]";
 }
 
@@ -262,8 +265,11 @@ Result<SubmitOptions> parse_args(const std::vector<std::string>& argv)
     }
     for (; i < argv.size(); ++i)
         o.recipients.push_back(argv[i]);
-    if (o.mode != Mode::Status && (o.status_json || o.warn_age >= 0 || o.crit_age >= 0))
-        return usage(o.program, "--json, --warn and --crit go with --status");
+    if (o.mode != Mode::Status &&
+        (o.status_json || o.prometheus || o.warn_age >= 0 || o.crit_age >= 0))
+        return usage(o.program, "--json, --prometheus, --warn and --crit go with --status");
+    if (o.status_json && o.prometheus)
+        return usage(o.program, "--json and --prometheus exclude each other");
     if (o.mode != Mode::Import && !o.import_format.empty())
         return usage(o.program, "--format goes with --import");
     if ((o.mode == Mode::Status || o.mode == Mode::Import) && !o.recipients.empty())

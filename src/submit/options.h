@@ -8,9 +8,10 @@
 // argument may be attached ("-fuser") or the next word ("-f user").
 // -q is the exception: only an attached argument is taken ("-q", "-q1h").
 // The mode comes from argv[0]'s base name (mailq -> -bp, newaliases ->
-// -bi). Long options (--check, --send, --version, --status, --json, --warn,
-// --crit, --import, --format) are known only to the name "postern". parse_args() is pure: privilege
-// checks (-C, -v, -q from non-root callers) happen in submit.cpp, which knows who is calling.
+// -bi). Long options (--check, --send, --version, --status, --json,
+// --prometheus, --warn, --crit, --import, --format) are known only to the
+// name "postern". parse_args() is pure: privilege checks (-C, -v, -q from
+// non-root callers) happen in submit.cpp, which knows who is calling.
 
 #include "common/result.h"
 
@@ -40,6 +41,7 @@ struct SubmitOptions {
     std::string body;          // -B, lower case: "7bit" or "8bitmime"
     std::string check_send;    // --check --send ADDR
     bool status_json = false;  // --status --json
+    bool prometheus = false;   // --status --prometheus
     long warn_age = -1;        // --status --warn AGE (seconds); -1: not given
     long crit_age = -1;        // --status --crit AGE
     std::string import_file;   // --import FILE

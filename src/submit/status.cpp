@@ -65,10 +65,15 @@ const char* health_name(Health h)
     }
 }
 
-QueueStatus summarize(const std::vector<QueueEntry>& entries, time_t now)
+QueueStatus summarize(const std::vector<QueueEntry>& entries, time_t now, time_t last_run)
 {
     QueueStatus st;
+    st.last_run = last_run;
+    if (last_run > 0)
+        st.last_run_age = now > last_run ? static_cast<long>(now - last_run) : 0;
     for (const auto& q : entries) {
+        if (last_run >= 0 && waits_for_runner(q, last_run, now))
+            ++st.waiting_for_runner;
         if (q.area == "failed") {
             if (++st.failed == 1)
                 st.failed_why =
@@ -109,6 +114,9 @@ Verdict judge(const QueueStatus& st, const Thresholds& t)
         raise(Health::Critical, "oldest " + format_age(st.oldest) + " >= " + format_age(t.crit));
     else if (st.oldest >= 0 && t.warn >= 0 && st.oldest >= t.warn)
         raise(Health::Warning, "oldest " + format_age(st.oldest) + " >= " + format_age(t.warn));
+    if (st.waiting_for_runner > 0)
+        raise(Health::Warning, std::to_string(st.waiting_for_runner) +
+                                   " waiting for pickup: " + no_runner_text(st.last_run));
     return v;
 }
 
@@ -143,8 +151,56 @@ std::string format_status_json(const QueueStatus& st, const Verdict& v, const Th
            ",\"oldest_seconds\":" + json_number(st.oldest) +
            ",\"failed\":" + std::to_string(st.failed) +
            ",\"deferred\":" + std::to_string(st.deferred) +
+           ",\"waiting_for_runner\":" + std::to_string(st.waiting_for_runner) +
+           ",\"last_run_age_seconds\":" + json_number(st.last_run_age) +
            ",\"warn_seconds\":" + json_number(t.warn) + ",\"crit_seconds\":" + json_number(t.crit) +
            ",\"reasons\":" + reasons + "}\n";
+}
+
+// Prometheus text exposition format 0.0.4: HELP and TYPE before each
+// sample; a metric that is not known (no run yet) is left out rather than
+// given a made-up value.
+std::string format_status_prometheus(const QueueStatus& st, const Verdict& v)
+{
+    std::string out;
+    auto gauge = [&](const char* name, const char* help, long long value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
+               " " + std::to_string(value) + "\n";
+    };
+    gauge("postern_status",
+          "Nagios verdict of postern --status: 0 OK, 1 WARNING, 2 CRITICAL, "
+          "3 UNKNOWN.",
+          static_cast<int>(v.health));
+    gauge("postern_queue_messages", "Messages still to be sent (incoming and queue).", st.messages);
+    gauge("postern_queue_incoming_messages", "Messages not yet picked up by a queue runner.",
+          st.incoming);
+    gauge("postern_queue_deferred_messages", "Queued messages waiting for a retry.", st.deferred);
+    gauge("postern_queue_failed_messages",
+          "Messages in the failed area (neither delivered nor bounced).", st.failed);
+    gauge("postern_queue_oldest_message_age_seconds",
+          "Age of the oldest message still to be sent (0 when there is none).",
+          st.oldest < 0 ? 0 : st.oldest);
+    gauge("postern_queue_waiting_for_runner_messages",
+          "Messages no queue runner has picked up for more than 5 minutes.", st.waiting_for_runner);
+    if (st.last_run > 0) {
+        gauge("postern_runner_last_run_timestamp_seconds",
+              "Start of the last queue run (Unix time).", static_cast<long long>(st.last_run));
+        gauge("postern_runner_last_run_age_seconds", "Seconds since the last queue run started.",
+              st.last_run_age);
+    }
+    return out;
+}
+
+std::string format_unknown_prometheus(const std::string& why)
+{
+    // The reason goes into a comment line: labels would make a new series
+    // for every error text.
+    std::string line;
+    for (char c : why)
+        line += c == '\n' ? ' ' : c;
+    return "# postern --status: " + line +
+           "\n# HELP postern_status Nagios verdict of postern --status: 0 OK, 1 WARNING, "
+           "2 CRITICAL, 3 UNKNOWN.\n# TYPE postern_status gauge\npostern_status 3\n";
 }
 
 std::string format_unknown(const std::string& why, bool json)
@@ -154,28 +210,31 @@ std::string format_unknown(const std::string& why, bool json)
     return "postern queue UNKNOWN: " + why + "\n";
 }
 
-int status_unknown(const std::string& why, bool json)
+int status_unknown(const std::string& why, StatusFormat f)
 {
-    print(format_unknown(why, json));
+    print(f == StatusFormat::Prometheus ? format_unknown_prometheus(why)
+                                        : format_unknown(why, f == StatusFormat::Json));
     return static_cast<int>(Health::Unknown);
 }
 
-int run_status(const std::string& config_path, const Thresholds& t, bool json)
+int run_status(const std::string& config_path, const Thresholds& t, StatusFormat f)
 {
     auto cfg = load_config(config_path);
     if (!cfg)
-        return status_unknown(cfg.error().text, json);
+        return status_unknown(cfg.error().text, f);
     // list_queue() takes a missing area for an empty one; a missing spool
     // means a broken install, which an empty queue must not hide.
     struct stat sb;
     if (::stat(cfg->queue.dir.c_str(), &sb) < 0)
-        return status_unknown(fail_errno(EX_TEMPFAIL, "spool", cfg->queue.dir).text, json);
+        return status_unknown(fail_errno(EX_TEMPFAIL, "spool", cfg->queue.dir).text, f);
     auto entries = list_queue(cfg->queue.dir);
     if (!entries)
-        return status_unknown(entries.error().text, json);
-    QueueStatus st = summarize(*entries, ::time(nullptr));
+        return status_unknown(entries.error().text, f);
+    QueueStatus st = summarize(*entries, ::time(nullptr), last_run(cfg->queue.dir));
     Verdict v = judge(st, t);
-    print(json ? format_status_json(st, v, t) : format_status(st, v, t));
+    print(f == StatusFormat::Json         ? format_status_json(st, v, t)
+          : f == StatusFormat::Prometheus ? format_status_prometheus(st, v)
+                                          : format_status(st, v, t));
     return static_cast<int>(v.health);
 }
 

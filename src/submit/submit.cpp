@@ -220,10 +220,13 @@ Result<int> run(int argc, char** argv)
     Status st = check_privilege(o);
     if (o.mode == Mode::Status) {
         // Monitoring wants 0-3 whatever goes wrong: errors are UNKNOWN.
+        StatusFormat f = o.status_json  ? StatusFormat::Json
+                         : o.prometheus ? StatusFormat::Prometheus
+                                        : StatusFormat::Line;
         if (!st)
-            return status_unknown(st.error().text, o.status_json);
+            return status_unknown(st.error().text, f);
         return run_status(o.config_path.empty() ? default_config_path() : o.config_path,
-                          Thresholds{o.warn_age, o.crit_age}, o.status_json);
+                          Thresholds{o.warn_age, o.crit_age}, f);
     }
     if (!st)
         return st.error();

@@ -28,6 +28,12 @@ def build_option(name):
     return None
 
 
+def pkgconfig_var(name):
+    r = subprocess.run(["pkg-config", "--variable=" + name, "systemd"], capture_output=True,
+                       text=True, timeout=60)
+    return r.stdout.strip() if r.returncode == 0 else ""
+
+
 def user_exists(name):
     try:
         pwd.getpwnam(name)
@@ -78,6 +84,54 @@ class Install(unittest.TestCase):
         # No set-id bits without install_ownership.
         for path in (os.path.join(sbin, "postern"), deliver[0]):
             self.assertEqual(os.stat(path).st_mode & (stat.S_ISUID | stat.S_ISGID), 0, path)
+        self.check_service_files()
+
+    def check_service_files(self):
+        # The units, sysusers.d and tmpfiles.d files land where systemd's
+        # pkg-config file (or the option) says, 0644, naming the configured
+        # paths; the cron line only when asked.
+        installed = self.installed()
+        expect = {"postern-send.path", "postern-send.service", "postern-queue.timer",
+                  "postern-smtp.socket", "postern-smtp@.service"}
+        unitdir = build_option("systemdsystemunitdir") or pkgconfig_var("systemdsystemunitdir")
+        files = {}
+        for var, names in (("systemdsystemunitdir", expect), ("sysusersdir", {"postern.conf"}),
+                           ("tmpfilesdir", {"postern.conf"})):
+            d = build_option(var) or pkgconfig_var(var)
+            if d in ("", "no"):
+                continue
+            for n in names:
+                path = os.path.join(d, n)
+                self.assertIn(path, installed, var)
+                files[path] = self.dest + path
+        if unitdir in ("", "no"):
+            self.skipTest("no systemd unit directory on this system")
+        libexec = self.prefix + "/libexec/postern/"
+        for path, real in files.items():
+            st = os.lstat(real)
+            self.assertTrue(stat.S_ISREG(st.st_mode), path)
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o644, path)
+        with open(files[os.path.join(unitdir, "postern-send.service")]) as f:
+            text = f.read()
+        self.assertIn("ExecStart=" + libexec + "postern-send", text)
+        self.assertIn(self.spool, text)
+        with open(files[os.path.join(unitdir, "postern-send.path")]) as f:
+            self.assertIn("DirectoryNotEmpty=" + self.spool + "/incoming", f.read())
+        cron = [p for p in installed if p.endswith("/cron.d/postern")]
+        if build_option("install_cron"):
+            self.assertEqual(len(cron), 1)
+            st = os.stat(self.dest + cron[0])
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
+            with open(self.dest + cron[0]) as f:
+                self.assertIn(libexec + "postern-send", f.read())
+        else:
+            self.assertEqual(cron, [])
+
+    def installed(self):
+        r = subprocess.run(["meson", "introspect", "--installed", BUILD], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return set(json.loads(r.stdout).values())
 
     def run_script(self, ownership):
         prefix = os.path.join(self.dest, "usr")

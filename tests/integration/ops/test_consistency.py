@@ -186,6 +186,27 @@ class Units(unittest.TestCase):
         self.assertEqual(r.returncode, 0, out)
         self.assertEqual(problems, [])
 
+    def test_services_are_hardened(self):
+        # systemd-analyze's exposure score (0 best, 10 worst) of every
+        # service, read from the files alone; 4.0 is the top of its "OK".
+        tmp = tempfile.mkdtemp(prefix="postern-units-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        services = [n for n in sorted(os.listdir(os.path.join(SOURCE, "etc")))
+                    if n.endswith(".service")]
+        self.assertEqual(services, ["postern-send.service", "postern-smtp@.service"])
+        for n in services:
+            # An instance name for the template, which cannot be analysed.
+            path = os.path.join(tmp, n.replace("@.", "@test."))
+            with open(path, "w") as f:
+                f.write(read("etc", n))
+            r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager",
+                                path], capture_output=True, timeout=120, cwd=tmp)
+            out = (r.stdout + r.stderr).decode()
+            m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+            self.assertIsNotNone(m, out)
+            with self.subTest(unit=n, exposure=m.group(1)):
+                self.assertLessEqual(float(m.group(1)), 4.0, out)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,7 @@ systemd's own systemd-socket-activate (Debian's systemd package ships it)
 plays the socket unit: "--inetd -a -l 127.0.0.1:PORT" accepts each
 connection and runs the command with the socket as stdin/stdout, which is
 what Accept=yes with StandardInput=socket does. The command line is the
-unit's ExecStart with -C (a test config) and -odq, so that the queue run
+unit's ExecStart (which has -odq) with -C (a test config), so that the queue run
 below is the only delivery attempt. Python's smtplib sends a message; a
 queue run (postern -q) must then hand it to a real relay (tests/integration/relay.py)."""
 import configparser
@@ -42,7 +42,7 @@ class SocketUnits(unittest.TestCase):
                        if line.startswith("ListenStream=")]
         self.assertEqual(listens, ["127.0.0.1:25", "[::1]:25"])
         svc = unit("postern-smtp@.service")["Service"]
-        self.assertEqual(svc["ExecStart"].split()[1:], ["-bs"])
+        self.assertEqual(svc["ExecStart"].split()[1:], ["-odq", "-bs"])
         self.assertEqual(svc["StandardInput"], "socket")
         self.assertEqual(svc["StandardOutput"], "socket")
 
