@@ -104,6 +104,14 @@ class SendCase(unittest.TestCase):
     def incoming(self):
         return sorted(os.path.basename(p) for p in glob.glob(os.path.join(self.spool, "incoming", "*")))
 
+    def mailbox(self, user):
+        """The bytes of a local user's mbox in this test's mail directory."""
+        p = os.path.join(self.dir, "mail", user)
+        if not os.path.exists(p):
+            return b""
+        with open(p, "rb") as f:
+            return f.read()
+
     def failed(self):
         return sorted(os.listdir(os.path.join(self.spool, "failed")))
 

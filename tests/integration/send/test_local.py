@@ -10,13 +10,6 @@ from sendtest import SendCase
 
 
 class Local(SendCase):
-    def mailbox(self, user):
-        p = os.path.join(self.dir, "mail", user)
-        if not os.path.exists(p):
-            return b""
-        with open(p, "rb") as f:
-            return f.read()
-
     def test_local_recipient_is_delivered_by_postern_deliver(self):
         user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
         with relay.Relay() as r:
