@@ -135,6 +135,8 @@ class HardenedRun(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def run_hardened(self, caps=None, no_new_privs=False):
+        # --flush: the second control must not depend on the clock passing
+        # min_backoff since the first one deferred the message.
         caps = caps if caps is not None else " ".join(self.svc["CapabilityBoundingSet"]).split()
         self.assertEqual(self.svc.get("AmbientCapabilities"), [""])
         self.assertEqual(self.svc["ProtectSystem"], ["strict"])
@@ -152,7 +154,7 @@ class HardenedRun(unittest.TestCase):
             'mount -o remount,bind,ro /\n'
             f'umask {umask}\n'
             'exec setpriv --bounding-set="$CAPS" --inh-caps=-all --ambient-caps=-all $NNP '
-            '"$D/bin/postern-send"\n')
+            '"$D/bin/postern-send" --flush\n')
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "D": self.dir, "CONFDIR": confdir,
                "CAPS": setpriv_caps(caps), "NNP": "--no-new-privs" if no_new_privs else ""}
         return subprocess.run(["unshare", "--mount", "--propagation", "private", "--",
