@@ -53,8 +53,10 @@ class BusyRunner(unittest.TestCase):
         return qid
 
     def start_paused_runner(self, at, *args):
+        # Under ASan the shim is preloaded before the sanitizer runtime.
         env = dict(os.environ, LD_PRELOAD=self.shim, POSTERN_PAUSE_AT=at,
-                   POSTERN_PAUSE_DIR=self.tmp)
+                   POSTERN_PAUSE_DIR=self.tmp,
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
         p = subprocess.Popen([rl.SEND, "-C", self.w.conf, "-v", *args], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.addCleanup(lambda: p.poll() is None and p.kill())
