@@ -108,9 +108,16 @@ Result<DropFile> DropFile::create(const std::string& spool, const std::string& i
     // CAP_DAC_READ_SEARCH). Where the file system or /proc cannot do this,
     // a named .<id> is written instead, locked for as long as its writer
     // lives, so the runner can tell a dead writer's file (sweep()).
-    if (::access("/proc/self/fd", X_OK) == 0)
+    int why = EOPNOTSUPP; // no /proc: the named way
+    if (::access("/proc/self/fd", X_OK) == 0) {
         f.fd_ = UniqueFd(::openat(f.dirfd_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-    if (!f.fd_.valid() && errno != ENOSPC && errno != EDQUOT && errno != EROFS && errno != EACCES) {
+        why = errno;
+    }
+    if (!f.fd_.valid() && (why == ENOSPC || why == EDQUOT || why == EROFS || why == EACCES)) {
+        errno = why; // a named file would fail the same way
+        return fail_errno(EX_TEMPFAIL, "create a drop file in", f.dir_);
+    }
+    if (!f.fd_.valid()) {
         f.named_ = true;
         std::snprintf(g_sig_name, sizeof g_sig_name, "%s", tmp.c_str());
         g_sig_dirfd = f.dirfd_.get();
@@ -218,6 +225,8 @@ Status DropFile::commit(long long header_offset, long long message_size, const Q
     if (named_) {
         if (::renameat(dirfd_.get(), ("." + id_).c_str(), dirfd_.get(), id_.c_str()) < 0)
             return fail_errno(EX_TEMPFAIL, "rename " + path + " ->", dir_ + "/" + id_);
+        // Committed: a runner must not take the message for one still held.
+        (void)::flock(fd_.get(), LOCK_UN);
     } else {
         char self[64];
         std::snprintf(self, sizeof self, "/proc/self/fd/%d", fd_.get());

@@ -10,11 +10,28 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-std::string lower(std::string_view text)
+// A reply's text in lower case, without the <address> and [host] parts a
+// relay echoes back, runs of white space made one space.
+std::string reply_words(std::string_view text)
 {
-    std::string l(text);
-    for (auto& ch : l)
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string l;
+    char close = 0;
+    for (char ch : text) {
+        if (close) {
+            close = ch == close ? 0 : close;
+            continue;
+        }
+        if (ch == '<' || ch == '[') {
+            close = ch == '<' ? '>' : ']';
+            continue;
+        }
+        if (ch == ' ' || ch == '\t') {
+            if (!l.empty() && l.back() != ' ')
+                l += ' ';
+            continue;
+        }
+        l += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
     return l;
 }
 
@@ -81,11 +98,15 @@ bool is_policy_reply(int code, std::string_view text)
 
 bool is_relay_denied(std::string_view text)
 {
-    std::string l = lower(text);
-    return l.find("relay") != std::string::npos &&
-           (l.find("denied") != std::string::npos || l.find("not permitted") != std::string::npos ||
-            l.find("unable to relay") != std::string::npos ||
-            l.find("not allowed") != std::string::npos);
+    std::string l = reply_words(text);
+    static constexpr std::string_view phrases[] = {
+        "relay access denied",    "relaying denied",        "relay not permitted",
+        "relaying not permitted", "not permitted to relay", "unable to relay",
+        "relay not allowed",      "relaying not allowed",   "allowed rcpthosts"};
+    for (auto p : phrases)
+        if (l.find(p) != std::string::npos)
+            return true;
+    return false;
 }
 
 bool is_account_reply(int code, std::string_view text)
@@ -97,13 +118,13 @@ bool is_account_reply(int code, std::string_view text)
     if (is_relay_denied(text))
         return true;
     // Enhanced codes that only ever speak of the account or the client:
-    // RFC 4954's 5.7.8 (bad credentials), 5.7.9 (mechanism too weak),
-    // 5.7.11 (encryption required), and Microsoft 365's 5.7.3 and 5.7.139
-    // (authentication), 5.7.57 (client not authenticated), 5.7.60 (not
-    // allowed to send as this sender), 5.7.708 and 5.7.750 (this tenant
-    // or address may not send through the service).
-    static constexpr std::string_view account_codes[] = {
-        "5.7.3", "5.7.8", "5.7.9", "5.7.11", "5.7.57", "5.7.60", "5.7.139", "5.7.708", "5.7.750"};
+    // RFC 4954's 5.7.8 (bad credentials) and 5.7.11 (encryption required),
+    // and Microsoft 365's 5.7.3 and 5.7.139 (authentication), 5.7.57
+    // (client not authenticated), 5.7.60 (not allowed to send as this
+    // sender), 5.7.708 and 5.7.750 (this tenant or address may not send
+    // through the service). Not 5.7.9: Yahoo refuses content with it.
+    static constexpr std::string_view account_codes[] = {"5.7.3",  "5.7.8",   "5.7.11",  "5.7.57",
+                                                         "5.7.60", "5.7.139", "5.7.708", "5.7.750"};
     std::string es = enhanced_status(text);
     for (auto c : account_codes)
         if (es == c)
@@ -111,24 +132,28 @@ bool is_account_reply(int code, std::string_view text)
     // The texts relays give when the account may not use this envelope
     // sender or is not logged in (Postfix reject_sender_login_mismatch
     // "Sender address rejected: not owned by user", "Client host rejected",
-    // Microsoft 365 SendAsDenied, Gmail and exim "authentication required").
-    std::string l = lower(text);
+    // Microsoft 365 SendAsDenied, Gmail and exim "authentication required"),
+    // or refuse this client itself (its HELO name, a blocklisted address).
+    // Matched on the reply without the <address> and [host] it echoes, so
+    // that an address cannot make a refusal look like one of these.
+    std::string l = reply_words(text);
     static constexpr std::string_view account_texts[] = {"not owned by",
                                                          "not logged in",
                                                          "send as",
                                                          "sendas",
                                                          "authentication requir",
-                                                         "not authenticated",
+                                                         "client not authenticated",
                                                          "must authenticate",
                                                          "sender not authori",
                                                          "client host rejected",
+                                                         "helo command rejected",
                                                          "not authorized to send",
                                                          "not authorised to send",
                                                          "not permitted to send"};
     for (auto t : account_texts)
         if (l.find(t) != std::string::npos)
             return true;
-    return false;
+    return l.find("client host") != std::string::npos && l.find("blocked") != std::string::npos;
 }
 
 Verdict classify_reply(Stage stage, int code, std::string_view text)

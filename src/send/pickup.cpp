@@ -88,7 +88,7 @@ void Runner::quarantine(const std::string& id, const std::string& why, bool queu
     // must judge, and they need the reason without searching the logs.
     ::unlinkat(ffd.get(), (id + ".reason.tmp").c_str(), 0);
     Status saved = replace_file(ffd.get(), failed_, id + ".reason", id + ".reason.tmp",
-                                one_line(why) + "\n", 0600);
+                                one_line(why.substr(0, 1024)) + "\n", 0600);
     if (!saved)
         log_error(id + ": " + saved.error().text);
     (void)fsync_fd(ffd.get(), failed_);

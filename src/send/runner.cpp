@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace postern::send {
@@ -418,12 +419,36 @@ void Runner::attempt(Envelope& env, int msg_fd)
                       " hours in the queue)" + (r.reply.empty() ? "" : "; last error: " + r.reply);
             log_rcpt(env, r, "none", "bounced");
         }
+    } else if (std::count_if(env.rcpts.begin(), env.rcpts.end(), is_open) > 1 &&
+               !room_for_state()) {
+        // A message with several recipients may have to record that some
+        // were served; with no room to write that, an attempt could send
+        // to them again on every run. Wait for space instead: nothing is
+        // sent, so nothing needs recording.
+        env.error = "spool " + queue_ + " is full: not attempted until its state can be saved";
+        for (auto& r : env.rcpts) {
+            if (!is_open(r))
+                continue;
+            r.reply = "deferred: " + env.error;
+            log_rcpt(env, r, "none", "deferred");
+        }
     } else {
         env.attempts++;
         send_relay(env, msg_fd);
         send_local(env);
     }
     finish(env, msg_fd);
+}
+
+bool Runner::room_for_state() const
+{
+    // An envelope is a few KiB at most; what the runner itself may use
+    // (f_bavail: the blocks ext4 keeps for root do not count for postern).
+    constexpr long long room = 64 * 1024;
+    struct statvfs vfs;
+    if (::fstatvfs(queue_fd_.get(), &vfs) < 0)
+        return true; // cannot tell: try, as before
+    return static_cast<long long>(vfs.f_bavail) * static_cast<long long>(vfs.f_frsize) >= room;
 }
 
 void Runner::finish(Envelope& env, int msg_fd)

@@ -77,6 +77,8 @@ class Runner {
     std::optional<Envelope> load_drop(int fd, const struct stat& st, const std::string& id,
                                       const std::string& path, bool from_queue, bool& park);
     void attempt(Envelope& env, int msg_fd);
+    // True when queue/ has room for an envelope write (64 KiB free).
+    bool room_for_state() const;
     void checkpoint(const Envelope& env);
     // Removes queue/<name> (ID.env or ID.env.tmp) when ID.msg is gone.
     void remove_orphan_envelope(const std::string& id, const std::string& name);

@@ -204,6 +204,48 @@ class FullSpoolStrandsNothing(unittest.TestCase):
         self.assertEqual(self.files("failed"), [])
         self.assertEqual(self.files("queue"), [])
 
+    def test_no_room_for_state_waits_instead_of_sending_twice(self):
+        # With the reserve turned off the spool can fill to the last
+        # block: a message with two recipients is then not attempted at
+        # all (it could not record that one was served), and once there
+        # is room again each recipient gets it exactly once.
+        self.write_conf("min_free = 0\n")
+        self.relay = Relay(tls=None, port=self.port)
+        self.relay.start()
+        self.relay.faults["rcpt"] = {"b@example.net": "451 4.7.1 greylisted"}
+        room = os.path.join(self.spool, "room")          # given back later
+        with open(room, "wb") as f:
+            f.write(b"r" * 256 * 1024)
+        accepted, _ = self.fill(["a@example.net", "b@example.net"], odi=False, lines=5)
+        ballast = os.path.join(self.spool, "ballast")
+        fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)   # the last free blocks
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        r = subprocess.run([SEND, "-C", self.conf, "--flush"], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.relay.messages, [], r.stderr)
+        self.assertIn(b"not attempted until its state can be saved", r.stderr)
+        os.unlink(ballast)
+        os.unlink(room)
+        logs = []
+        for _ in range(2):
+            r = subprocess.run([SEND, "-C", self.conf, "--flush"], capture_output=True,
+                               timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            logs.append(r.stderr.decode()[-3000:])
+            self.relay.faults.clear()
+        self.assertEqual(self.delivered_ids("a@example.net"), sorted(accepted), logs)
+        self.assertEqual(self.delivered_ids("b@example.net"), sorted(accepted))
+        # Some may have gone to both in one transaction once space was back.
+        self.assertEqual(sum(len(m.rcpt_tos) for m in self.relay.messages), 2 * len(accepted))
+        self.assertEqual(self.files("failed"), [])
+        self.assertEqual(self.files("queue"), [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
