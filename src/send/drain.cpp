@@ -23,11 +23,7 @@ size_t Runner::pick_up_new()
         process(name, true, true);
         ++n;
     }
-    while (!bounces_.empty()) {
-        std::string id = bounces_.front();
-        bounces_.pop_front();
-        process(id, true, true);
-    }
+    send_bounces();
     return n;
 }
 

@@ -82,7 +82,7 @@ Result<std::unique_ptr<Runner>> Runner::open(const Config& cfg, const Options& o
     return r;
 }
 
-int Runner::run()
+int Runner::run(RunnerLock& busy)
 {
     touch_run_stamp(queue_fd_.get()); // mailq and --status: "a runner runs"
     sweep();
@@ -95,15 +95,21 @@ int Runner::run()
         auto in = list_dir(incoming_);
         if (!in) {
             log_error(in.error().text);
-            return EX_TEMPFAIL;
+            status_ = EX_TEMPFAIL;
+            return drain(busy);
         }
-        for (const auto& n : *in)
-            if (valid_queue_id(n))
-                process(n, true, true);
+        for (const auto& n : *in) {
+            if (!valid_queue_id(n))
+                continue;
+            process(n, true, true);
+            if (busy.held())
+                pick_up_new();
+        }
         auto q = list_dir(queue_);
         if (!q) {
             log_error(q.error().text);
-            return EX_TEMPFAIL;
+            status_ = EX_TEMPFAIL;
+            return drain(busy);
         }
         for (const auto& n : *q) {
             if (n.size() < 28 || !valid_queue_id(n.substr(0, 24)))
@@ -111,20 +117,30 @@ int Runner::run()
             std::string id = n.substr(0, 24), ext = n.substr(24);
             if (ext == ".msg") {
                 process(id, false, force);
+                // Front ends start no runner while we hold the lock (in
+                // the loop above too): what they submit goes between the
+                // queued messages, not after the whole run.
+                if (busy.held())
+                    pick_up_new();
             } else if ((ext == ".env" || ext == ".env.tmp") &&
                        !std::binary_search(q->begin(), q->end(), id + ".msg")) {
                 remove_orphan_envelope(id, n);
             }
         }
     }
+    send_bounces();
+    sync_queue();
+    return drain(busy);
+}
+
+void Runner::send_bounces()
+{
     // Reports written during the run go out in the same run.
     while (!bounces_.empty()) {
         std::string id = bounces_.front();
         bounces_.pop_front();
         process(id, true, true);
     }
-    sync_queue();
-    return status_;
 }
 
 void Runner::remove_orphan_envelope(const std::string& id, const std::string& name)

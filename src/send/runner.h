@@ -49,15 +49,14 @@ class Runner {
     // when the spool cannot be used, EX_CONFIG for a broken aliases file.
     static Result<std::unique_ptr<Runner>> open(const Config& cfg, const Options& opt);
 
-    // One queue run (Run, Flush) or one message (Id). Returns the exit
-    // status: 0, or EX_CONFIG when the secret could not be resolved.
-    int run();
-
-    // After run(): with the busy-runner lock held, picks up what was
-    // submitted meanwhile until incoming/ has nothing new, lets go of the
-    // lock and looks once more (docs/DESIGN.md, "Kicking the runner").
-    // Without the lock it does nothing. Returns the run's exit status.
-    int drain(RunnerLock& busy);
+    // One queue run (Run, Flush) or one message (Id). With busy (the
+    // busy-runner lock) held, it also picks up what is submitted while it
+    // works, between queued messages and at the end, until incoming/ has
+    // nothing new; then it lets go of the lock and looks once more
+    // (docs/DESIGN.md, "Kicking the runner"). Returns the exit status: 0,
+    // EX_TEMPFAIL when the spool cannot be listed, or EX_CONFIG when the
+    // secret could not be resolved.
+    int run(RunnerLock& busy);
 
     // Works on one message under its lock: picks incoming/ID up (or
     // queue/ID.msg that has no envelope yet) and attempts it, or attempts
@@ -69,6 +68,9 @@ class Runner {
     Runner() = default;
     void sweep();
     size_t pick_up_new();
+    void send_bounces();
+    // The end of a run that holds the busy-runner lock (drain.cpp).
+    int drain(RunnerLock& busy);
     void quarantine(const std::string& id, const std::string& why, bool queued);
     // Reads and checks a drop file and expands its recipients; quarantines
     // what cannot be used.

@@ -100,9 +100,7 @@ Result<int> run(int argc, char** argv)
     // looked at it for the last time: while it is held, front ends start
     // no runner.
     RunnerLock busy = RunnerLock::try_acquire(cfg->queue.dir);
-    int status = (*runner)->run();
-    int drained = (*runner)->drain(busy);
-    return status != 0 ? status : drained;
+    return (*runner)->run(busy);
 }
 
 } // namespace postern::send

@@ -6,7 +6,7 @@
 // now; --id: that message, right after submission; --check: config, relay
 // connection, TLS and AUTH report, optional test message. A run that holds
 // the busy-runner lock also picks up, before it exits, what was submitted
-// meanwhile (Runner::drain()).
+// meanwhile (Runner::run()).
 // Exit status: 0 when the run completed (messages may stay deferred),
 // 64 usage, 75 spool unusable, 78 configuration; --check: 0 all good,
 // else 69/75/77/78.
