@@ -117,6 +117,21 @@ void encode_unstructured(FoldedField& f, std::string_view value)
     }
 }
 
+// A comment's or quoted string's text: quoted pairs resolved, folds
+// removed.
+std::string comment_text(std::string_view v)
+{
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size())
+            ++i;
+        else if (v[i] == '\r' || v[i] == '\n')
+            continue;
+        out += v[i];
+    }
+    return out;
+}
+
 // A display name's text: quoted strings unquoted, white space (folds
 // included) collapsed to one space.
 std::string phrase_text(std::string_view v)
@@ -136,27 +151,11 @@ std::string phrase_text(std::string_view v)
             out += c;
             continue;
         }
-        for (++i; i < v.size() && v[i] != '"'; ++i) {
-            if (v[i] == '\\' && i + 1 < v.size())
-                ++i;
-            else if (v[i] == '\r' || v[i] == '\n')
-                continue;
-            out += v[i];
-        }
-    }
-    return out;
-}
-
-// A comment's text: quoted pairs resolved, folds removed.
-std::string comment_text(std::string_view v)
-{
-    std::string out;
-    for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '\\' && i + 1 < v.size())
-            ++i;
-        else if (v[i] == '\r' || v[i] == '\n')
-            continue;
-        out += v[i];
+        // An unclosed quote runs to the end, as before.
+        size_t end = skip_quoted(v, i);
+        size_t stop = end == std::string_view::npos ? v.size() : end - 1;
+        out += comment_text(v.substr(i + 1, stop - i - 1));
+        i = end == std::string_view::npos ? v.size() : end - 1;
     }
     return out;
 }

@@ -3,6 +3,7 @@
 
 #include "common/config.h"
 #include "common/io.h"
+#include "common/text.h"
 #include "submit/mailq.h"
 
 #include <sys/stat.h>
@@ -195,10 +196,7 @@ std::string format_unknown_prometheus(const std::string& why)
 {
     // The reason goes into a comment line: labels would make a new series
     // for every error text.
-    std::string line;
-    for (char c : why)
-        line += c == '\n' ? ' ' : c;
-    return "# postern --status: " + line +
+    return "# postern --status: " + one_line(why) +
            "\n# HELP postern_status Nagios verdict of postern --status: 0 OK, 1 WARNING, "
            "2 CRITICAL, 3 UNKNOWN.\n# TYPE postern_status gauge\npostern_status 3\n";
 }

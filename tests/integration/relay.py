@@ -43,6 +43,7 @@ import hmac
 import json
 import logging
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -56,6 +57,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 # provoke those on purpose.
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 warnings.filterwarnings("ignore", message="Session.login_data")
+
+
+def free_port():
+    """A port nobody listens on right now (bound, then released): for a
+    relay that is down, or one started later on a known port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass

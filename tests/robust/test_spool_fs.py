@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from relay import Relay
+from relay import Relay, free_port
 
 BUILD = os.environ["POSTERN_BUILD"]
 POSTERN = os.path.join(BUILD, "postern")
@@ -96,15 +96,6 @@ class SpoolFileSystem(unittest.TestCase):
                 break
         self.assertEqual(self.files("queue"), [])
         self.assertEqual(len(self.relay.messages), accepted)
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @unittest.skipUnless(can_mount(), "needs root and tmpfs mounts")

@@ -3,21 +3,15 @@
 config whose spool lives inside it, the built binaries, and free ports."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
 
+from relay import free_port  # noqa: F401  (re-exported for the ops tests)
+
 BUILD = os.environ.get("POSTERN_BUILD", os.path.join(os.path.dirname(__file__), "../../../build"))
 SOURCE = os.environ.get("POSTERN_SOURCE", os.path.join(os.path.dirname(__file__), "../../.."))
 POSTERN = os.path.join(BUILD, "postern")
-
-
-def free_port():
-    """A port nobody listens on right now (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class OpsCase(unittest.TestCase):

@@ -3,22 +3,14 @@
 exactly once, bounced with a report, or still queued with the reason;
 never lost. Each test asserts both the relay's view and the spool."""
 
-import socket
 import time
 import unittest
 
 import relay
+from relay import free_port
 from sendtest import SendCase
 
 SENDER = "sender@example.net"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Faults(SendCase):
