@@ -64,6 +64,18 @@ bool has_control(const std::string& v)
     return false;
 }
 
+// A decimal number in [lo, hi], nothing else.
+bool parse_int(const std::string& v, long lo, long hi, int& out)
+{
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || errno || n < lo || n > hi)
+        return false;
+    out = static_cast<int>(n);
+    return true;
+}
+
 // Returns "" when the key was taken, else the reason it was refused.
 std::string set_key(Config& c, const std::string& sec, const std::string& key, const std::string& v)
 {
@@ -79,11 +91,8 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key, c
         if (key == "host") {
             r.hosts = split_list(v);
         } else if (key == "port") {
-            char* end = nullptr;
-            long p = std::strtol(v.c_str(), &end, 10);
-            if (v.empty() || *end || p < 1 || p > 65535)
+            if (!parse_int(v, 1, 65535, r.port))
                 return bad("expected a port number 1-65535");
-            r.port = static_cast<int>(p);
         } else if (key == "tls") {
             std::string l = lower(v);
             if (l == "starttls")
@@ -139,6 +148,9 @@ std::string set_key(Config& c, const std::string& sec, const std::string& key, c
             if (t <= 0)
                 return bad("expected a duration such as 600s or 10m");
             r.data_timeout = t;
+        } else if (key == "connections") {
+            if (!parse_int(v, 1, 32, r.connections))
+                return bad("expected a number of connections 1-32");
         } else {
             return "unknown key '" + printable(key) + "' in [relay]";
         }
@@ -321,6 +333,7 @@ const std::vector<std::string>& known_config_keys()
 {
     // Keep in step with set_key() above.
     static const std::vector<std::string> keys = {
+        // [relay]
         "relay.host",
         "relay.port",
         "relay.tls",
@@ -336,9 +349,12 @@ const std::vector<std::string>& known_config_keys()
         "relay.auth",
         "relay.timeout",
         "relay.data_timeout",
+        "relay.connections",
+        // [sender]
         "sender.from",
         "sender.rewrite_from",
         "sender.domain",
+        // [local]
         "local.domains",
         "local.aliases",
         "local.mailbox",
@@ -346,12 +362,14 @@ const std::vector<std::string>& known_config_keys()
         "local.lock_timeout",
         "local.command_user",
         "local.command_timeout",
+        // [queue]
         "queue.dir",
         "queue.lifetime",
         "queue.max_size",
         "queue.min_free",
         "queue.min_backoff",
         "queue.max_backoff",
+        // [log]
         "log.target",
         "log.debug",
     };

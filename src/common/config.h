@@ -38,6 +38,7 @@ struct RelayConfig {
     AuthMode auth = AuthMode::Auto;
     long timeout = 60;       // seconds: connect and each reply
     long data_timeout = 600; // seconds: the reply after the final dot
+    int connections = 4;     // at most this many at once per queue run (1-32)
 
     int effective_port() const { return port ? port : (tls == TlsMode::Implicit ? 465 : 587); }
 };

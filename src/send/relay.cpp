@@ -654,8 +654,15 @@ TransactionResult RelaySession::send(const Transaction& t)
     }
     out.relay = relay_name(s);
     out.outcome = decide(s.x, t.rcpts.size());
+    out.host = s.host;
+    out.mail_accepted = s.x.mail.code >= 200 && s.x.mail.code < 300;
+    out.turned_away =
+        !s.x.mail_sent && !s.x.no_auth && s.read_error.empty() &&
+        (s.x.greeting.code == 0 || (s.x.greeting.code >= 400 && s.x.greeting.code < 500));
     return out;
 }
+
+void RelaySession::start_at(size_t host) { s_->host = host % s_->cfg.relay.hosts.size(); }
 
 ProbeResult RelaySession::probe(size_t index, bool inspect_only)
 {

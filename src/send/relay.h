@@ -49,7 +49,12 @@ struct Transaction {
 
 struct TransactionResult {
     Outcome outcome;
-    std::string relay; // "host[ip]:port" for the log
+    std::string relay;          // "host[ip]:port" for the log
+    size_t host = 0;            // the index in [relay] host it went to
+    bool mail_accepted = false; // MAIL FROM got a 2xx reply
+    // The relay would not take this connection: no connection, no
+    // greeting or a 4xx greeting, nothing of the transaction sent.
+    bool turned_away = false;
 };
 
 // What --check learns from connecting (CONNECT_ONLY: greeting, EHLO,
@@ -83,6 +88,8 @@ class RelaySession {
 
     // Runs one transaction; tries the next host on connection failure.
     TransactionResult send(const Transaction& t);
+    // The host a new connection tries first (an index into [relay] host).
+    void start_at(size_t host);
 
     // Connects to hosts[index] and stops after authentication. inspect_only:
     // no credentials and no verification, only to show a certificate that

@@ -98,12 +98,13 @@ int Runner::run(RunnerLock& busy)
             status_ = EX_TEMPFAIL;
             return drain(busy);
         }
+        // What arrives meanwhile waits for the end of this listing: the
+        // submissions before it came first.
         for (const auto& n : *in) {
             if (!valid_queue_id(n))
                 continue;
+            make_room();
             process(n, true, true);
-            if (busy.held())
-                pick_up_new();
         }
         auto q = list_dir(queue_);
         if (!q) {
@@ -116,19 +117,24 @@ int Runner::run(RunnerLock& busy)
                 continue;
             std::string id = n.substr(0, 24), ext = n.substr(24);
             if (ext == ".msg") {
-                process(id, false, force);
-                // Front ends start no runner while we hold the lock (in
-                // the loop above too): what they submit goes between the
-                // queued messages, not after the whole run.
-                if (busy.held())
+                if (seen_.count(id))
+                    continue;
+                make_room();
+                // Front ends start no runner while we hold the lock: what
+                // they submit goes between the queued messages, not after
+                // the whole run.
+                if (busy.held()) {
                     pick_up_new();
+                    make_room();
+                }
+                process(id, false, force);
             } else if ((ext == ".env" || ext == ".env.tmp") &&
                        !std::binary_search(q->begin(), q->end(), id + ".msg")) {
                 remove_orphan_envelope(id, n);
             }
         }
     }
-    send_bounces();
+    finish_all();
     sync_queue();
     return drain(busy);
 }
@@ -139,7 +145,25 @@ void Runner::send_bounces()
     while (!bounces_.empty()) {
         std::string id = bounces_.front();
         bounces_.pop_front();
+        make_room();
         process(id, true, true);
+    }
+}
+
+void Runner::make_room()
+{
+    while (relay_ && relay_->full())
+        relay_done(relay_->wait());
+}
+
+void Runner::finish_all()
+{
+    for (;;) {
+        while (relay_ && !relay_->idle())
+            relay_done(relay_->wait());
+        if (bounces_.empty())
+            return;
+        send_bounces();
     }
 }
 
@@ -241,11 +265,17 @@ void Runner::process(const std::string& id, bool in_incoming, bool force)
     } else if (!force && env.next > ::time(nullptr)) {
         return;
     }
-    attempt(env, fd.get());
+    auto job = std::make_unique<Job>();
+    job->env = std::move(env);
+    job->fd = std::move(fd);
+    job->envelope_may_exist = !in_incoming;
+    attempt(std::move(job));
 }
 
-Status Runner::save(const Envelope& env)
+Status Runner::save(Job& job)
 {
+    const Envelope& env = job.env;
+    job.envelope_may_exist = true;
     auto text = format_envelope(env);
     if (!text)
         return text.error();
@@ -292,95 +322,138 @@ bool Runner::ensure_relay()
             status_ = EX_CONFIG;
         return false;
     }
-    auto session = RelaySession::open(cfg_, std::move(*secret), opt_.verbose);
-    if (!session) {
-        relay_down_ = session.error().text;
+    // -v shows one dialogue at a time: one connection.
+    int connections = opt_.verbose ? 1 : cfg_.relay.connections;
+    auto pool = RelayPool::open(cfg_, std::move(*secret), opt_.verbose, connections);
+    if (!pool) {
+        relay_down_ = pool.error().text;
         log_error(relay_down_);
         return false;
     }
-    relay_ = std::move(*session);
+    relay_ = std::move(*pool);
     return true;
 }
 
-void Runner::send_relay(Envelope& env, int msg_fd)
+bool Runner::start_relay(std::unique_ptr<Job>& job)
 {
-    std::vector<size_t> todo;
+    Envelope& env = job->env;
     for (size_t i = 0; i < env.rcpts.size(); ++i)
         if (env.rcpts[i].kind == RcptKind::Relay && is_open(env.rcpts[i]))
-            todo.push_back(i);
-    if (todo.empty())
-        return;
+            job->todo.push_back(i);
+    if (job->todo.empty())
+        return false;
     if (relay_down_.empty() && !ensure_relay() && relay_down_.empty())
         relay_down_ = "relay unavailable";
     if (!relay_down_.empty()) {
-        for (size_t i : todo) {
+        for (size_t i : job->todo) {
             env.rcpts[i].reply = "deferred: " + relay_down_;
             log_rcpt(env, env.rcpts[i], "none", "deferred");
         }
         env.error = relay_down_;
-        return;
+        return false;
     }
-    std::string from =
-        !cfg_.sender.from.empty() && !env.sender.empty() ? cfg_.sender.from : env.sender;
-    for (size_t start = 0; start < todo.size(); start += max_rcpts) {
-        size_t end = std::min(todo.size(), start + max_rcpts);
-        Transaction t;
-        t.from = from;
-        t.msg = {msg_fd, env.offset, env.size};
-        for (size_t k = start; k < end; ++k) {
-            const Recipient& r = env.rcpts[todo[k]];
-            if (r.state == RcptState::Maybe)
-                log_warning(env.id + ": to=<" + r.address +
-                            ">: retrying after an unconfirmed transfer: possible duplicate");
-            t.rcpts.push_back(r.address);
-        }
-        if (!relay_down_.empty()) {
-            for (size_t k = start; k < end; ++k)
-                env.rcpts[todo[k]].reply = "deferred: " + relay_down_;
-            continue;
-        }
-        TransactionResult res = relay_->send(t);
-        const Outcome& o = res.outcome;
-        for (size_t k = start; k < end; ++k) {
-            Recipient& r = env.rcpts[todo[k]];
-            Verdict v = o.rcpts[k - start];
-            r.reply = o.replies[k - start];
-            const char* status = "deferred";
-            switch (v) {
-            case Verdict::Sent:
-                r.state = RcptState::Sent;
-                status = "sent";
-                dirty_ = true;
-                break;
-            case Verdict::Bounced:
-                r.state = RcptState::Bounced;
-                status = "bounced";
-                dirty_ = true;
-                break;
-            case Verdict::Maybe:
-                dirty_ = dirty_ || r.state != RcptState::Maybe;
-                r.state = RcptState::Maybe;
-                r.reply += " (may have been delivered: possible duplicate on retry)";
-                break;
-            case Verdict::Deferred:
-                // A "maybe" stays maybe until a definite answer comes.
-                break;
-            }
-            log_rcpt(env, r, res.relay, status);
-        }
-        if (!o.error.empty())
-            env.error = o.error;
-        if (o.relay_problem) {
-            relay_down_ = o.error;
-            log_error("relay " + res.relay + ": " + o.error +
-                      "; deferring the relay's other messages in this run");
-        }
-        checkpoint(env);
-    }
+    job->from = !cfg_.sender.from.empty() && !env.sender.empty() ? cfg_.sender.from : env.sender;
+    start_chunk(std::move(job));
+    return true;
 }
 
-void Runner::send_local(Envelope& env)
+void Runner::start_chunk(std::unique_ptr<Job> job)
 {
+    // One transaction per max_rcpts recipients, one after the other.
+    const Envelope& env = job->env;
+    job->begin = job->next;
+    job->end = std::min(job->todo.size(), job->begin + max_rcpts);
+    job->next = job->end;
+    Transaction t;
+    t.from = job->from;
+    t.msg = {job->fd.get(), env.offset, env.size};
+    for (size_t k = job->begin; k < job->end; ++k) {
+        const Recipient& r = env.rcpts[job->todo[k]];
+        if (r.state == RcptState::Maybe)
+            log_warning(env.id + ": to=<" + r.address +
+                        ">: retrying after an unconfirmed transfer: possible duplicate");
+        t.rcpts.push_back(r.address);
+    }
+    uint64_t tag = ++tags_;
+    at_relay_[tag] = std::move(job);
+    relay_->start(std::move(t), tag);
+}
+
+void Runner::relay_done(RelayPool::Done d)
+{
+    auto it = at_relay_.find(d.tag);
+    if (it == at_relay_.end())
+        return;
+    std::unique_ptr<Job> job = std::move(it->second);
+    at_relay_.erase(it);
+    Envelope& env = job->env;
+    const TransactionResult& res = d.result;
+    const Outcome& o = res.outcome;
+    for (size_t k = job->begin; k < job->end; ++k) {
+        Recipient& r = env.rcpts[job->todo[k]];
+        Verdict v = o.rcpts[k - job->begin];
+        r.reply = o.replies[k - job->begin];
+        const char* status = "deferred";
+        switch (v) {
+        case Verdict::Sent:
+            r.state = RcptState::Sent;
+            status = "sent";
+            job->dirty = true;
+            break;
+        case Verdict::Bounced:
+            r.state = RcptState::Bounced;
+            status = "bounced";
+            job->dirty = true;
+            break;
+        case Verdict::Maybe:
+            job->dirty = job->dirty || r.state != RcptState::Maybe;
+            r.state = RcptState::Maybe;
+            r.reply += " (may have been delivered: possible duplicate on retry)";
+            break;
+        case Verdict::Deferred:
+            // A "maybe" stays maybe until a definite answer comes.
+            break;
+        }
+        log_rcpt(env, r, res.relay, status);
+    }
+    if (!o.error.empty())
+        env.error = o.error;
+    if (o.relay_problem && relay_down_.empty()) {
+        relay_down_ = o.error;
+        log_error("relay " + res.relay + ": " + o.error +
+                  "; deferring the relay's other messages in this run");
+        // What no connection has begun does not go out; what is under
+        // way on other connections finishes.
+        for (uint64_t tag : relay_->withdraw()) {
+            auto w = at_relay_.find(tag);
+            if (w == at_relay_.end())
+                continue;
+            std::unique_ptr<Job> other = std::move(w->second);
+            at_relay_.erase(w);
+            other->next = other->begin;
+            defer_rest(std::move(other));
+        }
+    }
+    checkpoint(*job);
+    if (job->next < job->todo.size() && relay_down_.empty()) {
+        start_chunk(std::move(job));
+        return;
+    }
+    defer_rest(std::move(job));
+}
+
+void Runner::defer_rest(std::unique_ptr<Job> job)
+{
+    // The relay recipients not given to the relay wait for the next run.
+    for (size_t k = job->next; k < job->todo.size(); ++k)
+        job->env.rcpts[job->todo[k]].reply = "deferred: " + relay_down_;
+    send_local(*job);
+    finish(*job);
+}
+
+void Runner::send_local(Job& job)
+{
+    Envelope& env = job.env;
     std::string msg = queue_ + "/" + env.id + ".msg";
     std::string sender = env.sender;
     for (auto& r : env.rcpts) {
@@ -392,36 +465,38 @@ void Runner::send_local(Envelope& env)
         if (lr.verdict == Verdict::Sent) {
             r.state = RcptState::Sent;
             status = "sent";
-            dirty_ = true;
+            job.dirty = true;
         } else if (lr.verdict == Verdict::Bounced) {
             r.state = RcptState::Bounced;
             status = "bounced";
-            dirty_ = true;
+            job.dirty = true;
         } else {
             env.error = lr.reply;
         }
         log_rcpt(env, r, "local", status);
-        checkpoint(env);
+        checkpoint(job);
     }
 }
 
-void Runner::checkpoint(const Envelope& env)
+void Runner::checkpoint(Job& job)
 {
+    const Envelope& env = job.env;
     // State on disk before the next transaction: a crash now costs at most
     // a duplicate, never a loss. When nothing is left to do, finish()'s
     // removal is the state change and this write would be wasted.
     if (!std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open))
         return;
-    Status st = save(env);
+    Status st = save(job);
     if (st)
-        dirty_ = false;
+        job.dirty = false;
     else
         log_error(env.id + ": " + st.error().text);
 }
 
-void Runner::attempt(Envelope& env, int msg_fd)
+void Runner::attempt(std::unique_ptr<Job> job)
 {
-    dirty_ = false; // what is on disk (ID.env, or the drop header) is current
+    // What is on disk (ID.env, or the drop header) is current.
+    Envelope& env = job->env;
     time_t now = ::time(nullptr);
     // Never before a first attempt: a box without a real-time clock may
     // submit with a wrong time before NTP has set it.
@@ -435,8 +510,7 @@ void Runner::attempt(Envelope& env, int msg_fd)
                       " hours in the queue)" + (r.reply.empty() ? "" : "; last error: " + r.reply);
             log_rcpt(env, r, "none", "bounced");
         }
-    } else if (std::count_if(env.rcpts.begin(), env.rcpts.end(), is_open) > 1 &&
-               !room_for_state()) {
+    } else if (std::count_if(env.rcpts.begin(), env.rcpts.end(), is_open) > 1 && !has_room()) {
         // A message with several recipients may have to record that some
         // were served; with no room to write that, an attempt could send
         // to them again on every run. Wait for space instead: nothing is
@@ -450,32 +524,52 @@ void Runner::attempt(Envelope& env, int msg_fd)
         }
     } else {
         env.attempts++;
-        send_relay(env, msg_fd);
-        send_local(env);
+        // The relay's part goes on in relay_done(), which finishes.
+        if (start_relay(job))
+            return;
+        send_local(*job);
     }
-    finish(env, msg_fd);
+    finish(*job);
+}
+
+bool Runner::has_room()
+{
+    if (room_for_state())
+        return true;
+    // The messages at the relay may need what is left to record their
+    // state: they finish first (and no deferral of this one can take the
+    // room they counted on); then look again.
+    if (!relay_ || relay_->idle())
+        return false;
+    while (!relay_->idle())
+        relay_done(relay_->wait());
+    return room_for_state();
 }
 
 bool Runner::room_for_state() const
 {
-    // An envelope is a few KiB at most; what the runner itself may use
-    // (f_bavail: the blocks ext4 keeps for root do not count for postern).
-    constexpr long long room = 64 * 1024;
+    // An envelope is a few KiB at most, written to a temporary name first;
+    // what the runner itself may use (f_bavail: the blocks ext4 keeps for
+    // root do not count for postern). Each message at the relay has
+    // counted on its share.
+    const long long room = 64 * 1024 + 8 * 1024 * static_cast<long long>(at_relay_.size());
     struct statvfs vfs;
     if (::fstatvfs(queue_fd_.get(), &vfs) < 0)
         return true; // cannot tell: try, as before
     return static_cast<long long>(vfs.f_bavail) * static_cast<long long>(vfs.f_frsize) >= room;
 }
 
-void Runner::finish(Envelope& env, int msg_fd)
+void Runner::finish(Job& job)
 {
+    Envelope& env = job.env;
+    int msg_fd = job.fd.get();
     const std::string& id = env.id;
     bool open = std::any_of(env.rcpts.begin(), env.rcpts.end(), is_open);
     if (open) {
         env.next = next_attempt(::time(nullptr), std::max(env.attempts, 1), cfg_.queue.min_backoff,
                                 cfg_.queue.max_backoff);
-        Status st = save(env);
-        if (st || !dirty_) {
+        Status st = save(job);
+        if (st || !job.dirty) {
             // A deferral that changed no recipient needs no record: what is
             // on disk (the envelope of an earlier attempt, or the drop
             // header a fresh pickup reads again) still says what is left,
@@ -516,7 +610,7 @@ void Runner::finish(Envelope& env, int msg_fd)
             dbl = true;
         } else {
             // Even the postmaster could not get it: keep it for a human.
-            (void)save(env);
+            (void)save(job);
             quarantine(id, "undeliverable null-sender message (postmaster unreachable)", true);
             return;
         }
@@ -544,7 +638,7 @@ void Runner::finish(Envelope& env, int msg_fd)
             log_error(id + ": cannot write the non-delivery report: " + nid.error().text);
             env.next =
                 next_attempt(::time(nullptr), 1, cfg_.queue.min_backoff, cfg_.queue.max_backoff);
-            (void)save(env);
+            (void)save(job);
             return;
         }
         log_info(id + ": sender non-delivery notification: " + *nid);
@@ -553,8 +647,10 @@ void Runner::finish(Envelope& env, int msg_fd)
     // ID.msg first: ID.env alone means "finished" to the next run, while
     // ID.msg alone would mean "picked up, attempt again".
     ::unlinkat(queue_fd_.get(), (id + ".msg").c_str(), 0);
-    ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
-    ::unlinkat(queue_fd_.get(), (id + ".env.tmp").c_str(), 0); // a killed save's
+    if (job.envelope_may_exist) {
+        ::unlinkat(queue_fd_.get(), (id + ".env").c_str(), 0);
+        ::unlinkat(queue_fd_.get(), (id + ".env.tmp").c_str(), 0); // a killed save's
+    }
     // Making the removal durable only saves a duplicate after a power
     // failure, never a message, so one directory sync covers a batch.
     if (++unsynced_ >= sync_batch)

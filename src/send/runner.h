@@ -2,7 +2,14 @@
 #pragma once
 // The queue runner: picks drop files up from incoming/ into queue/
 // (docs/DESIGN.md "Pickup"), then attempts queued messages: relay
-// recipients over one RelaySession, local ones through postern-deliver.
+// recipients over up to [relay] connections sessions at once (RelayPool),
+// local ones through postern-deliver.
+//
+// A message at the relay is a Job: its envelope and its open, locked file.
+// The runner takes the next message only when a connection is free
+// (make_room()), and it finishes a message (local recipients, state,
+// bounce, removal) when its last transaction comes back, all in this one
+// thread.
 //
 // Invariants: a message is worked on only under flock on its inode
 // (incoming/ID, then queue/ID.msg: the same inode); ID.env exists only for
@@ -22,11 +29,14 @@
 #include "common/result.h"
 #include "common/runner_lock.h"
 #include "common/unique_fd.h"
+#include "send/pool.h"
 #include "send/relay.h"
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -65,6 +75,18 @@ class Runner {
     void process(const std::string& id, bool in_incoming, bool force);
 
   private:
+    // A message being attempted.
+    struct Job {
+        Envelope env;
+        UniqueFd fd;               // holds the message's lock
+        bool envelope_may_exist;   // from queue/, or saved during this attempt
+        bool dirty = false;        // a recipient's state changed since it was last saved
+        std::vector<size_t> todo;  // its open relay recipients
+        size_t next = 0;           // first of todo not yet given to the relay
+        size_t begin = 0, end = 0; // the part of todo at the relay now
+        std::string from;
+    };
+
     Runner() = default;
     void sweep();
     size_t pick_up_new();
@@ -78,18 +100,32 @@ class Runner {
     // problem for the admin); it is to wait in queue/ without an envelope.
     std::optional<Envelope> load_drop(int fd, const struct stat& st, const std::string& id,
                                       const std::string& path, bool from_queue, bool& park);
-    void attempt(Envelope& env, int msg_fd);
-    // True when queue/ has room for an envelope write (64 KiB free).
+    void attempt(std::unique_ptr<Job> job);
+    // True when queue/ has room for an envelope write (64 KiB free, and
+    // 8 KiB more for each message at the relay).
     bool room_for_state() const;
-    void checkpoint(const Envelope& env);
+    // room_for_state(), after the messages at the relay have finished
+    // when it is short.
+    bool has_room();
+    void checkpoint(Job& job);
     // Removes queue/<name> (ID.env or ID.env.tmp) when ID.msg is gone.
     void remove_orphan_envelope(const std::string& id, const std::string& name);
     void sync_queue();
     bool ensure_relay();
-    void send_relay(Envelope& env, int msg_fd);
-    void send_local(Envelope& env);
-    Status save(const Envelope& env);
-    void finish(Envelope& env, int msg_fd);
+    // Gives the job's relay recipients to the relay; false when it has
+    // none, or they were deferred at once (the relay is down this run).
+    bool start_relay(std::unique_ptr<Job>& job);
+    void start_chunk(std::unique_ptr<Job> job);
+    void relay_done(RelayPool::Done d);
+    // Defers the job's relay recipients from job->next on, then finishes it.
+    void defer_rest(std::unique_ptr<Job> job);
+    // Waits until a connection is free for the next message.
+    void make_room();
+    // Waits for every transaction, and sends the reports written meanwhile.
+    void finish_all();
+    void send_local(Job& job);
+    Status save(Job& job);
+    void finish(Job& job);
     void log_rcpt(const Envelope& env, const Recipient& r, const std::string& relay,
                   const char* status);
 
@@ -98,14 +134,15 @@ class Runner {
     std::string incoming_, queue_, failed_;
     UniqueFd incoming_fd_, queue_fd_;
     Aliases aliases_;
-    std::unique_ptr<RelaySession> relay_;
-    bool relay_tried_ = false;        // secret resolved / session opened once per run
+    std::unique_ptr<RelayPool> relay_;
+    std::map<uint64_t, std::unique_ptr<Job>> at_relay_; // by transaction tag
+    uint64_t tags_ = 0;
+    bool relay_tried_ = false;        // secret resolved / connections set up once per run
     std::string relay_down_;          // why relay recipients are deferred for the rest of the run
     int status_ = 0;                  // exit status of the run
     std::deque<std::string> bounces_; // reports injected during the run, sent before it ends
     int unsynced_ = 0;                // removals from queue/ not yet made durable
     std::set<std::string> seen_;      // messages this run has worked on
-    bool dirty_ = false;              // a recipient's state changed since it was last saved
     static constexpr int sync_batch = 64;
 };
 

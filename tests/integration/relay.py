@@ -23,6 +23,10 @@ Options (constructor keywords):
     advertise_auth   False: no AUTH line in EHLO (and AUTH is refused)
     auth_required    refuse MAIL before AUTH with 530 (default: True if users/tokens)
     port             0: any free port (r.port tells which)
+    max_sessions     more sessions at once than this get "421 4.7.0 Error: too many
+                     connections" as their greeting and are closed (Postfix's
+                     smtpd_client_connection_count_limit); r.refused counts them,
+                     r.peak_sessions is the most served at once
 Faults (r.faults, a dict that may be changed while the relay runs):
     "mail": "451 4.3.0 try later"            reply to MAIL FROM; may be a function
                                               address -> reply or None
@@ -184,13 +188,32 @@ class _Server(SMTP):
     def connection_made(self, transport):
         if self.transport is None:
             with self.relay.lock:
-                self.relay.connections += 1
-                self.conn_no = self.relay.connections
+                r = self.relay
+                r.connections += 1
+                self.conn_no = r.connections
+                self.over_limit = r.max_sessions is not None and r.open_sessions >= r.max_sessions
+                if self.over_limit:
+                    r.refused += 1
+                else:
+                    r.open_sessions += 1
+                    r.peak_sessions = max(r.peak_sessions, r.open_sessions)
         super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        with self.relay.lock:
+            if not getattr(self, "over_limit", True):
+                self.relay.open_sessions -= 1
+                self.over_limit = True
+        super().connection_lost(exc)
 
     async def push(self, status):
         text = status if isinstance(status, str) else status.decode("latin-1")
         if not self.relay.advertise_auth and text.startswith("250-AUTH"):
+            return
+        if text.startswith("220 ") and getattr(self, "over_limit", False) \
+                and not self.relay._greeted(self):
+            await super().push("421 4.7.0 Error: too many connections from 127.0.0.1")
+            self.transport.close()
             return
         if text.startswith("220 ") and self.relay.faults.get("greeting") \
                 and not self.relay._greeted(self):
@@ -242,7 +265,7 @@ class _Server(SMTP):
 class Relay:
     def __init__(self, tls=None, cert=None, require_starttls=None, users=None, tokens=None,
                  advertise_auth=True, auth_required=None, data_size_limit=64 << 20,
-                 spool=None, port=0):
+                 spool=None, port=0, max_sessions=None):
         self.tls = tls
         self.cert = cert
         self.require_starttls = (tls == "starttls") if require_starttls is None \
@@ -260,6 +283,10 @@ class Relay:
         self.commands = []
         self.auths = []          # (mechanism, user, ok, tls)
         self.connections = 0
+        self.max_sessions = max_sessions
+        self.open_sessions = 0
+        self.peak_sessions = 0
+        self.refused = 0
         self.lock = threading.Lock()
         self.port = port
         self._greeted_ids = set()

@@ -17,6 +17,7 @@ BUILD = os.environ.get("POSTERN_BUILD", os.path.join(os.path.dirname(__file__), 
 POSTERN = os.path.join(BUILD, "postern")
 SEND = os.path.join(BUILD, "postern-send")
 DELIVER = os.path.join(BUILD, "postern-deliver")
+CONNECTIONS = int(os.environ.get("POSTERN_TEST_CONNECTIONS", "4"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 ME = pwd.getpwuid(os.getuid()).pw_name
 TOKEN_RE = re.compile(rb"X-Token: (t[0-9a-z_]+)")
@@ -69,11 +70,15 @@ class World:
         self.write_conf(relay_port)
 
     def write_conf(self, port):
+        # Several relay connections per run (issue 13), the default's
+        # number; POSTERN_TEST_CONNECTIONS=1 runs the same tests over one.
         with open(self.conf, "w") as f:
             f.write("[relay]\nhost = 127.0.0.1\nport = %d\ntls = none\nauth = none\ntimeout = 3s\n"
+                    "connections = %d\n"
                     "[sender]\ndomain = example.org\n"
                     "[local]\naliases = %s\nmailbox = %s/%%u\nlock_timeout = 10s\n"
-                    "[queue]\ndir = %s\nmin_backoff = 1s\n" % (port, self.aliases, self.mail, self.spool))
+                    "[queue]\ndir = %s\nmin_backoff = 1s\n"
+                    % (port, CONNECTIONS, self.aliases, self.mail, self.spool))
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: ISC
-"""Many messages: one queue run sends them all over ONE connection, and
-two concurrent runs send each message exactly once."""
+"""Many messages: one queue run sends them all over one connection
+(connections = 1) or over at most [relay] connections at once, falls back
+to fewer when the relay turns extra ones away, and two concurrent runs
+send each message exactly once."""
 
 import collections
 import re
@@ -25,20 +27,56 @@ class Volume(SendCase):
     def seqs(self, r):
         return [int(re.search(rb"X-Seq: (\d+)", m.data).group(1)) for m in r.messages]
 
-    def test_1000_messages_one_connection(self):
+    def flush_1000(self, connections):
+        """Flushes 1000 queued messages; checks each reached the relay once
+        and nothing is left; returns the relay."""
         n = 1000
         with relay.Relay() as r:
-            self.write_conf(r.port, "tls = none\n")
+            self.write_conf(r.port, f"tls = none\nconnections = {connections}\n")
             self.fill(n)
             t0 = time.monotonic()
             self.run_send("--flush")
             took = time.monotonic() - t0
-            self.assertEqual(r.connections, 1)
-            self.assertEqual(sorted(self.seqs(r)), list(range(n)))
+            counts = collections.Counter(self.seqs(r))
+            self.assertEqual(sorted(counts), list(range(n)))
+            self.assertEqual(set(counts.values()), {1})
             self.assertEqual(self.queued(), {})
             self.assertEqual(self.incoming(), [])
             print(f"\n{n} messages in {took:.2f}s: {n / took:.0f} msgs/s over "
-                  f"{r.connections} connection", file=sys.stderr)
+                  f"{r.connections} connection(s)", file=sys.stderr)
+            return r
+
+    def test_1000_messages_one_connection(self):
+        r = self.flush_1000(1)
+        self.assertEqual(r.connections, 1)
+
+    def test_1000_messages_over_four_connections(self):
+        r = self.flush_1000(4)
+        # Each connection carried many messages; more than one was used at
+        # once, never more than four.
+        self.assertLessEqual(r.connections, 4)
+        self.assertGreater(r.peak_sessions, 1)
+
+    def test_relay_that_takes_two_connections(self):
+        # Postfix's smtpd_client_connection_count_limit: a third session
+        # gets a 421 greeting. The run goes on over the two it has; no
+        # message is deferred for it, none is sent twice.
+        n = 300
+        with relay.Relay(max_sessions=2) as r:
+            self.write_conf(r.port, "tls = none\nconnections = 4\n",
+                            "[log]\ntarget = stderr\n")
+            self.fill(n)
+            _, err = self.run_send("--flush")
+            counts = collections.Counter(self.seqs(r))
+            self.assertEqual(sorted(counts), list(range(n)), err)
+            self.assertEqual(set(counts.values()), {1})
+            self.assertGreaterEqual(r.refused, 1, err)
+            self.assertEqual(r.peak_sessions, 2)
+            self.assertIn("this run goes on over 2 connections", err)
+            self.assertIn("421 4.7.0 Error: too many connections", err)
+            self.assertNotIn("status=deferred", err)
+            self.assertEqual(self.queued(), {})
+            self.assertEqual(self.incoming(), [])
 
     def test_two_concurrent_flushes_send_each_once(self):
         n = 300
@@ -60,8 +98,9 @@ class Volume(SendCase):
         # A runner at work holds the busy-runner lock, so a submission
         # starts none; the runner takes the new message up after the one it
         # is on, not after the rest of its run (SPEC: within a second).
+        # With more connections it takes the next free one.
         with relay.Relay() as r:
-            self.write_conf(r.port, "tls = none\n")
+            self.write_conf(r.port, "tls = none\nconnections = 1\n")
             self.fill(3)
             r.faults["mail"] = "451 4.3.0 try later"   # three waiting in queue/
             self.run_send()

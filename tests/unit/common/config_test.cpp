@@ -20,6 +20,7 @@ TEST_CASE("config: a missing file gives the defaults (SPEC: defaults serve)")
     CHECK(c->queue.dir == "/var/spool/postern");
     CHECK(c->queue.lifetime == 5 * 86400);
     CHECK(c->local.mailbox == "/var/mail/%u");
+    CHECK(c->relay.connections == 4);
 }
 
 TEST_CASE("config: every SPEC key is read")
@@ -32,7 +33,7 @@ TEST_CASE("config: every SPEC key is read")
                                "rewrite_from = always\ndomain = example.com\n"
                                "[local]\ndomains = box.example, other\naliases = /x/aliases\n"
                                "mailbox = maildir:%h/Maildir\n[queue]\ndir = /tmp/q\n"
-                               "lifetime = 3d\n");
+                               "lifetime = 3d\n[relay]\nconnections = 1\n");
     auto c = load_config(p);
     REQUIRE(c);
     CHECK(c->relay.hosts == std::vector<std::string>{"a.example", "b.example"});
@@ -40,6 +41,7 @@ TEST_CASE("config: every SPEC key is read")
     CHECK(c->relay.tls == TlsMode::Implicit);
     CHECK(c->relay.auth == AuthMode::Login);
     CHECK(c->relay.timeout == 120);
+    CHECK(c->relay.connections == 1);
     CHECK(c->sender.rewrite_from == RewriteFrom::Always);
     CHECK(c->local.domains == std::vector<std::string>{"box.example", "other"});
     CHECK(c->queue.lifetime == 3 * 86400);
@@ -60,6 +62,9 @@ TEST_CASE("config: errors name file:line")
         {"duplicate", "[relay]\nhost = a\nhost = b\n", ":3: duplicate key 'host'"},
         {"syntax", "[relay]\nhost\n", ":2: syntax error"},
         {"bad port", "[queue]\n\n[relay]\nport = 70000\n", ":4: bad value '70000' for port"},
+        {"no connections", "[relay]\nconnections = 0\n", ":2: bad value '0' for connections"},
+        {"too many connections", "[relay]\nconnections = 33\n",
+         ":2: bad value '33' for connections: expected a number of connections 1-32"},
         {"long line",
          "[relay]\nhost = " /* 300 x */
          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
