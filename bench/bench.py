@@ -82,6 +82,31 @@ def free_port():
 
 
 # --------------------------------------------------------------------------
+def postern_connections():
+    """postern's default [relay] connections, as etc/postern.conf shows it
+    (the bench leaves the key out, so postern uses its default)."""
+    with open(os.path.join(HERE, "..", "etc", "postern.conf")) as f:
+        for line in f:
+            if line.startswith(";connections ="):
+                return int(line.split("=")[1].split(";")[0])
+    return 1
+
+
+def sink_cpu(pid):
+    """CPU seconds (user + system) a process has used, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 # The sink: Postfix's smtp-sink, counting sessions and messages (-c).
 
 class Sink:
@@ -654,35 +679,54 @@ class Bench:
             bad += rc != 0
         queued = t.queue_count()
         s0, m0 = self.sink.settle(quiet=0.2)
+        sink0 = sink_cpu(self.sink.proc.pid)
         start = NOW()
         pid = t.start_flush()
         ok = self.sink.wait_mesg(m0 + n, 120)
         ok = ok and wait_until(lambda: t.queue_count() == 0, 60, 0.001)
+        cpu = None
         if pid:
-            os.waitpid(pid, 0)
+            _, _, ru = os.wait4(pid, 0)
+            cpu = ru.ru_utime + ru.ru_stime
         el = NOW() - start
+        sink1 = sink_cpu(self.sink.proc.pid)
         t.end_flush()
         t.set_deferred(False)
         s1, m1 = self.sink.settle()
         return {"seconds": el, "rate": n / el, "connections": s1 - s0, "delivered": m1 - m0,
                 "ok": ok and not bad and queued == n, "queued": queued,
-                "queue_ms": median(qt) * 1e3}
+                "queue_ms": median(qt) * 1e3,
+                # CPU of the process the harness started and the children
+                # it waited for (postern: postern-send, all its threads;
+                # dma and nullmailer hand the work to a daemon, not counted).
+                "cpu_us": cpu / n * 1e6 if cpu is not None else None,
+                "sink_cpu_us": (sink1 - sink0) / n * 1e6 if sink0 is not None and sink1 is not None
+                else None}
 
     def flush(self):
         n = self.a.messages
         runs = {t.name: [] for t in self.tools}
-        rates = []
+        conns = postern_connections()
+        samples = {1: [], conns: []}
         for r in range(self.a.flush_rounds):
             order = self.tools[r % len(self.tools):] + self.tools[:r % len(self.tools)]
-            x = self.sink_rate_sample()
-            log(f"flush: sink single-connection rate {x}")
-            if x:
-                rates.append(x)
+            for k in samples:
+                x = self.sink_rate_sample(k)
+                log(f"flush: sink rate over {k} connection(s) {x}")
+                if x:
+                    samples[k].append(x)
             for t in order:
                 res = self.flush_one(t, n)
                 log(f"flush {t.name} round {r}: {res}")
                 runs[t.name].append(res)
-        self.results["floors"]["sink_rate"] = median(rates)
+        f = self.results["floors"]
+        rates = [x["rate"] for x in samples[1]]
+        f["sink_rate"] = median(rates)
+        f["sink_connections"] = conns
+        f["sink_rate_n"] = median([x["rate"] for x in samples[conns]])
+        f["sink_source_cpu_us_n"] = median([x["cpu_us"] for x in samples[conns]])
+        f["spool_floor"] = self.spool_floor(n)
+        f["curl_flush"] = self.curl_flush(n, conns)
         for t in self.tools:
             rs = [x for x in runs[t.name] if x["ok"]]
             self.results["flush"][t.name] = {
@@ -691,6 +735,9 @@ class Bench:
                 "seconds": median([x["seconds"] for x in rs]) if rs else None,
                 "connections": median([x["connections"] for x in rs]) if rs else None,
                 "queue_ms": median([x["queue_ms"] for x in rs]) if rs and t.queueing else None,
+                "cpu_us": median([x["cpu_us"] for x in rs if x.get("cpu_us")]) if rs else None,
+                "sink_cpu_us": median([x["sink_cpu_us"] for x in rs if x.get("sink_cpu_us")])
+                if rs else None,
                 "rounds": runs[t.name]}
 
     # -- 3. one 50 MB message ---------------------------------------------
@@ -935,19 +982,78 @@ class Bench:
         os.close(dfd)
         return xs
 
-    def sink_rate_sample(self):
-        """The sink over one persistent connection: smtp-source -d sends the
-        next message on the same session."""
+    def sink_rate_sample(self, sessions=1):
+        """The sink over persistent connections: smtp-source -d sends the
+        next message on the same session, over `sessions` at once. Returns
+        {"rate", "cpu_us": smtp-source's and the sink's CPU per message}."""
         env = dict(os.environ, LD_LIBRARY_PATH=f"{self.peers}/postfix/usr/lib/postfix")
         n = self.a.messages
         s0, m0 = self.sink.settle(quiet=0.2)
+        c0, k0 = children_cpu(), sink_cpu(self.sink.proc.pid)
         t = NOW()
-        r = subprocess.run([f"{self.peers}/postfix/usr/sbin/smtp-source", "-d", "-s", "1",
+        r = subprocess.run([f"{self.peers}/postfix/usr/sbin/smtp-source", "-d", "-s", str(sessions),
                             "-m", str(n), "-l", "2048", "-f", SENDER, "-t", RCPT,
                             f"127.0.0.1:{self.sink.port}"], env=env, capture_output=True)
         dt = NOW() - t
         ok = self.sink.wait_mesg(m0 + n, 10)
-        return n / dt if r.returncode == 0 and ok else None
+        c1, k1 = children_cpu(), sink_cpu(self.sink.proc.pid)
+        if r.returncode != 0 or not ok:
+            return None
+        cpu = (c1 - c0) + ((k1 - k0) if k0 is not None and k1 is not None else 0)
+        return {"rate": n / dt, "cpu_us": cpu / n * 1e6}
+
+    def curl_flush(self, n, threads):
+        """bench/curl_flush.c: libcurl alone sending n messages to the sink
+        over `threads` connections, nothing of postern: the client's floor."""
+        exe = f"{self.work}/curl-flush"
+        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/curl_flush.c", "-lcurl", "-lpthread"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.results["notes"].append("libcurl flush floor not built: " + r.stderr.strip()[-200:])
+            return None
+        crlf = f"{self.work}/msg-2k.crlf"
+        with open(self.msg, "rb") as fi, open(crlf, "wb") as fo:
+            fo.write(fi.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        xs = []
+        for _ in range(3):
+            s0, m0 = self.sink.settle(quiet=0.2)
+            k0 = sink_cpu(self.sink.proc.pid)
+            out = subprocess.run([exe, f"smtp://127.0.0.1:{self.sink.port}/bench.example", SENDER,
+                                  RCPT, crlf, str(n), str(threads)], capture_output=True, text=True)
+            ok = self.sink.wait_mesg(m0 + n, 10)
+            k1 = sink_cpu(self.sink.proc.pid)
+            if out.returncode == 0 and ok:
+                cpu, wall = out.stdout.split()
+                xs.append((float(cpu), 1e6 / float(wall),
+                           (k1 - k0) / n * 1e6 if k0 is not None and k1 is not None else None))
+        if not xs:
+            return None
+        return {"cpu_us": median([x[0] for x in xs]), "rate": median([x[1] for x in xs]),
+                "sink_cpu_us": median([x[2] for x in xs if x[2] is not None]),
+                "connections": threads}
+
+    def spool_floor(self, n):
+        """bench/spool_floor.c on the spool's file system: the file-system
+        work of delivering n messages at the first attempt, nothing else."""
+        exe = f"{self.work}/spool-floor"
+        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/spool_floor.c"], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            self.results["notes"].append("spool floor not built: " + r.stderr.strip()[-200:])
+            return None
+        xs = []
+        for i in range(3):
+            d = f"{self.work}/spool-floor.{i}"
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            out = subprocess.run([exe, d, str(n)], capture_output=True, text=True)
+            shutil.rmtree(d, ignore_errors=True)
+            if out.returncode == 0:
+                cpu, wall = out.stdout.split()
+                xs.append((float(cpu), float(wall)))
+        if not xs:
+            return None
+        return {"cpu_us": median([x[0] for x in xs]), "wall_us": median([x[1] for x in xs])}
 
     def floors(self):
         """The floors measured alone, back to back; the ones the ratios use
@@ -956,7 +1062,7 @@ class Bench:
         self.fsync_sample(10)
         xs = self.fsync_sample(self.a.fsync_rounds)
         self.results["floors"]["fsync_ms_alone"] = median(xs) * 1e3
-        rates = [x for x in (self.sink_rate_sample() for _ in range(2)) if x]
+        rates = [x["rate"] for x in (self.sink_rate_sample() for _ in range(2)) if x]
         self.results["floors"]["sink_rate_alone"] = median(rates)
         log(f"floors: {self.results['floors']}")
 

@@ -77,13 +77,19 @@ void RelayPool::serve(Conn& c)
     c.session.reset(); // QUIT, from this thread
 }
 
+int RelayPool::open_count() const
+{
+    return static_cast<int>(
+        std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return !c->closed; }));
+}
+
 bool RelayPool::open_conn(std::unique_lock<std::mutex>& lock)
 {
     std::unique_ptr<RelaySession> session = std::move(spare_);
     if (!session) {
         auto s = RelaySession::open(cfg_, secret_, verbose_);
         if (!s) {
-            limit_ = std::max<int>(1, static_cast<int>(conns_.size()));
+            limit_ = std::max(1, open_count());
             return false;
         }
         session = std::move(*s);
@@ -102,14 +108,14 @@ bool RelayPool::open_conn(std::unique_lock<std::mutex>& lock)
         log_warning(std::string("relay connection thread: ") + e.what() +
                     "; this run uses the connections it has");
         lock.lock();
-        limit_ = std::max<int>(1, static_cast<int>(conns_.size()));
+        limit_ = std::max(1, open_count());
     }
     return true;
 }
 
 void RelayPool::dispatch(std::unique_lock<std::mutex>& lock)
 {
-    while (!waiting_.empty()) {
+    while (!stopped_ && !waiting_.empty()) {
         Conn* free = nullptr;
         int open = 0;
         for (auto& c : conns_) {
@@ -150,11 +156,20 @@ bool RelayPool::full() const
 std::vector<uint64_t> RelayPool::withdraw()
 {
     std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
     std::vector<uint64_t> tags;
     for (const Job& j : waiting_)
         tags.push_back(j.tag);
     started_ -= waiting_.size();
     waiting_.clear();
+    // Given to a connection whose thread has not taken it up: not begun.
+    for (auto& c : conns_) {
+        if (c->job && !c->running) {
+            tags.push_back(c->job->tag);
+            c->job.reset();
+            --started_;
+        }
+    }
     return tags;
 }
 
@@ -185,13 +200,15 @@ RelayPool::Done RelayPool::wait()
         }
         if (done_.empty() && !waiting_.empty() &&
             std::none_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->job; })) {
-            // No connection could be opened (libcurl could not allocate
-            // one): the transaction fails as a connection failure would.
+            // No connection can take it (none could be opened, or the run
+            // has stopped using the relay): it fails as a connection
+            // failure would.
             Done d;
             d.tag = waiting_.front().tag;
             d.result.outcome = decide(Exchange(), waiting_.front().t.rcpts.size());
             d.result.outcome.relay_problem = true;
-            d.result.outcome.error = "libcurl: cannot allocate a handle";
+            d.result.outcome.error = stopped_ ? "the relay failed earlier in this run"
+                                              : "libcurl: cannot allocate a handle";
             d.result.relay = "none";
             waiting_.pop_front();
             --started_;
@@ -207,13 +224,14 @@ RelayPool::Done RelayPool::wait()
         bool other_works = std::any_of(conns_.begin(), conns_.end(), [&](const auto& o) {
             return o.get() != c && !o->closed && o->worked;
         });
-        if (r.turned_away && !c->closed && other_works) {
+        // After a relay-level failure a turned-away transaction goes back
+        // to the runner, which defers it: nothing more goes out.
+        if (r.turned_away && !c->closed && other_works && !stopped_) {
             // The relay takes no more connections than it has: use those.
             c->closed = true;
             c->quit = true;
             c->cv.notify_one();
-            limit_ = static_cast<int>(std::count_if(conns_.begin(), conns_.end(),
-                                                    [](const auto& o) { return !o->closed; }));
+            limit_ = open_count();
             std::string why = !r.outcome.error.empty() ? r.outcome.error : "turned away";
             waiting_.push_front(std::move(job));
             lock.unlock();
@@ -228,6 +246,10 @@ RelayPool::Done RelayPool::wait()
             worked_ = true;
             host_ = r.host;
         }
+        // A relay-level failure: no waiting transaction goes out before
+        // the runner has taken them back (withdraw()).
+        if (r.outcome.relay_problem)
+            stopped_ = true;
         --started_;
         dispatch(lock); // a waiting transaction takes the connection just freed
         return std::move(d);

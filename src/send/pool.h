@@ -71,8 +71,10 @@ class RelayPool {
     bool idle() const;
     // Waits for a started transaction to end (!idle()).
     Done wait();
-    // Takes back the transactions no connection has begun; returns their
-    // tags. Those in progress go on.
+    // Takes back the transactions no connection has begun and starts no
+    // more (a relay-level failure); returns their tags. Those in progress
+    // go on. wait() stops handing out transactions by itself as soon as it
+    // collects a relay-level failure, so that none goes out before this.
     std::vector<uint64_t> withdraw();
     // The number of connections the run may still use.
     int limit() const { return limit_; }
@@ -89,6 +91,7 @@ class RelayPool {
     // opening connections as the rules above allow.
     void dispatch(std::unique_lock<std::mutex>& lock);
     bool open_conn(std::unique_lock<std::mutex>& lock);
+    int open_count() const; // connections not closed by a fall-back
     void serve(Conn& c);
 
     Config cfg_;
@@ -98,6 +101,7 @@ class RelayPool {
     size_t host_ = 0;                     // where the last transaction that worked went
     size_t started_ = 0;                  // start()ed, not yet returned by wait()
     bool worked_ = false;                 // the relay accepted a MAIL FROM this run
+    bool stopped_ = false;                // a relay-level failure: nothing more goes out
     std::unique_ptr<RelaySession> spare_; // the first session, opened by open()
 
     mutable std::mutex mu_;

@@ -656,6 +656,9 @@ TransactionResult RelaySession::send(const Transaction& t)
     out.outcome = decide(s.x, t.rcpts.size());
     out.host = s.host;
     out.mail_accepted = s.x.mail.code >= 200 && s.x.mail.code < 300;
+    // Also true for a failure before MAIL FROM on a reused connection, or
+    // an allocation failure: then the pool closes a good connection for
+    // the rest of the run, which costs only concurrency.
     out.turned_away =
         !s.x.mail_sent && !s.x.no_auth && s.read_error.empty() &&
         (s.x.greeting.code == 0 || (s.x.greeting.code >= 400 && s.x.greeting.code < 500));

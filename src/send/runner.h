@@ -134,8 +134,10 @@ class Runner {
     std::string incoming_, queue_, failed_;
     UniqueFd incoming_fd_, queue_fd_;
     Aliases aliases_;
-    std::unique_ptr<RelayPool> relay_;
     std::map<uint64_t, std::unique_ptr<Job>> at_relay_; // by transaction tag
+    // After at_relay_: destroyed first, so that no connection still reads
+    // a message whose file (and lock) a Job's destruction has let go.
+    std::unique_ptr<RelayPool> relay_;
     uint64_t tags_ = 0;
     bool relay_tried_ = false;        // secret resolved / connections set up once per run
     std::string relay_down_;          // why relay recipients are deferred for the rest of the run

@@ -27,6 +27,8 @@ Options (constructor keywords):
                      connections" as their greeting and are closed (Postfix's
                      smtpd_client_connection_count_limit); r.refused counts them,
                      r.peak_sessions is the most served at once
+Counters: r.txns is the number of sessions between MAIL FROM and the end of
+their DATA, r.peak_txns the most at once (transactions that overlapped).
 Faults (r.faults, a dict that may be changed while the relay runs):
     "mail": "451 4.3.0 try later"            reply to MAIL FROM; may be a function
                                               address -> reply or None
@@ -204,7 +206,18 @@ class _Server(SMTP):
             if not getattr(self, "over_limit", True):
                 self.relay.open_sessions -= 1
                 self.over_limit = True
+        self._txn(False)
         super().connection_lost(exc)
+
+    def _txn(self, begin):
+        with self.relay.lock:
+            r = self.relay
+            if begin and not getattr(self, "in_txn", False):
+                r.txns += 1
+                r.peak_txns = max(r.peak_txns, r.txns)
+            elif not begin and getattr(self, "in_txn", False):
+                r.txns -= 1
+            self.in_txn = begin
 
     async def push(self, status):
         text = status if isinstance(status, str) else status.decode("latin-1")
@@ -232,6 +245,7 @@ class _Server(SMTP):
 
     async def smtp_MAIL(self, arg):
         self._log("MAIL")
+        self._txn(True)
         if self.relay.auth_required and not self.session.authenticated:
             return await self.push("530 5.7.0 Authentication required")
         return await super().smtp_MAIL(arg)
@@ -259,7 +273,8 @@ class _Server(SMTP):
             self.transport.abort()
             await asyncio.sleep(3600)
             return
-        return await super().smtp_DATA(arg)
+        await super().smtp_DATA(arg)
+        self._txn(False)
 
 
 class Relay:
@@ -287,6 +302,8 @@ class Relay:
         self.open_sessions = 0
         self.peak_sessions = 0
         self.refused = 0
+        self.txns = 0
+        self.peak_txns = 0
         self.lock = threading.Lock()
         self.port = port
         self._greeted_ids = set()

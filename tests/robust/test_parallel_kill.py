@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: ISC
 """A queue run over four relay connections killed (SIGKILL) while all four
-carry a message: the relay holds the final reply of one message, sent once
-four sessions are open, and the runner is killed while it waits. After a
+carry a message: the relay holds the final reply of a message once four
+sessions are between MAIL FROM and the end of their data, and the runner
+is killed while it waits. After a
 recovery flush every message reached the relay, whole; only the messages
 that were on the wire at the kill may arrive twice (at most one per
 connection); queue/, failed/ and incoming/ are empty."""
@@ -40,7 +41,7 @@ class ParallelKill(unittest.TestCase):
             # Runs in the relay's thread, which it stops: the other
             # connections' data waits in the kernel, their replies unsent.
             with relay.lock:
-                four = relay.open_sessions == 4
+                four = relay.txns == 4
             if four and not held.is_set():
                 held.set()
                 go.wait(60)
@@ -50,7 +51,8 @@ class ParallelKill(unittest.TestCase):
         self.addCleanup(lambda: run.poll() is None and run.kill())
         if not held.wait(60):
             run.kill()
-            self.fail("the run never had four sessions open: %s" % run.communicate()[1][-2000:])
+            self.fail("the run never had four transactions under way: %s"
+                      % run.communicate()[1][-2000:])
         run.send_signal(signal.SIGKILL)
         run.wait(30)
         run.stderr.close()
