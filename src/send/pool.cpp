@@ -215,7 +215,10 @@ RelayPool::Done RelayPool::wait()
             return d;
         }
         done_cv_.wait(lock, [&] { return !done_.empty(); });
-        auto [c, d] = std::move(done_.front());
+        // Not a structured binding: clang 14 (the fuzz build) cannot
+        // capture one in the lambdas below.
+        Conn* c = done_.front().first;
+        Done d = std::move(done_.front().second);
         done_.pop_front();
         Job job = std::move(*c->job);
         c->job.reset();
@@ -252,7 +255,7 @@ RelayPool::Done RelayPool::wait()
             stopped_ = true;
         --started_;
         dispatch(lock); // a waiting transaction takes the connection just freed
-        return std::move(d);
+        return d;
     }
 }
 
