@@ -60,21 +60,27 @@ void RelayPool::serve(Conn& c)
         if (c.quit)
             break;
         c.running = true;
-        Job& j = *c.job; // stays put until wait() collects the result
         lock.unlock();
-        Done d;
-        d.tag = j.tag;
-        try {
-            d.result = c.session->send(j.t);
-        } catch (...) {
-            d.result.outcome = decide(Exchange(), j.t.rcpts.size());
-        }
+        Done d = run(c);
         lock.lock();
         done_.emplace_back(&c, std::move(d));
         done_cv_.notify_one();
     }
     lock.unlock();
     c.session.reset(); // QUIT, from this thread
+}
+
+RelayPool::Done RelayPool::run(Conn& c)
+{
+    const Job& j = *c.job;
+    Done d;
+    d.tag = j.tag;
+    try {
+        d.result = c.session->send(j.t);
+    } catch (...) {
+        d.result.outcome = decide(Exchange(), j.t.rcpts.size());
+    }
+    return d;
 }
 
 int RelayPool::open_count() const
@@ -189,11 +195,8 @@ RelayPool::Done RelayPool::wait()
             if (c->thread.joinable() || !c->job || c->running)
                 continue;
             c->running = true;
-            Job& j = *c->job;
             lock.unlock();
-            Done d;
-            d.tag = j.tag;
-            d.result = c->session->send(j.t);
+            Done d = run(*c);
             lock.lock();
             done_.emplace_back(c.get(), std::move(d));
             break;

@@ -76,8 +76,6 @@ class RelayPool {
     // go on. wait() stops handing out transactions by itself as soon as it
     // collects a relay-level failure, so that none goes out before this.
     std::vector<uint64_t> withdraw();
-    // The number of connections the run may still use.
-    int limit() const { return limit_; }
 
   private:
     struct Job {
@@ -93,6 +91,9 @@ class RelayPool {
     bool open_conn(std::unique_lock<std::mutex>& lock);
     int open_count() const; // connections not closed by a fall-back
     void serve(Conn& c);
+    // Runs the connection's job (mu_ not held; the job stays put while
+    // running is set).
+    static Done run(Conn& c);
 
     Config cfg_;
     std::string secret_;

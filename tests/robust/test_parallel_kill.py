@@ -2,10 +2,10 @@
 """A queue run over four relay connections killed (SIGKILL) while all four
 carry a message: the relay holds the final reply of a message once four
 sessions are between MAIL FROM and the end of their data, and the runner
-is killed while it waits. After a
-recovery flush every message reached the relay, whole; only the messages
-that were on the wire at the kill may arrive twice (at most one per
-connection); queue/, failed/ and incoming/ are empty."""
+is killed while it waits. After a recovery flush every message reached
+the relay, whole; only the messages that were on the wire at the kill may
+arrive twice (at most one per connection); queue/, failed/ and incoming/
+are empty."""
 import os
 import signal
 import subprocess
