@@ -597,7 +597,10 @@ sink_file:
   group = sink
   mode = 0644
   # fcntl only: a delivery killed by the restart test leaves no lock file.
+  # Waited for, not polled every lock_interval (3 s): postern's parallel
+  # connections make exim deliver several messages to this file at once.
   use_lockfile = false
+  lock_fcntl_timeout = 30s
   envelope_to_add
   return_path_add
   headers_add = X-Original-To: $local_part@$domain

@@ -314,7 +314,11 @@ class RelayTests:
                        if self.token.encode() in r]
         p = subprocess.Popen([SEND, "-C", self.conf, "--flush"], stderr=subprocess.PIPE)
         try:
-            wait_for(lambda: len(ids()) >= 40 or p.poll() is not None, 120, "40 delivered")
+            try:
+                wait_for(lambda: len(ids()) >= 40 or p.poll() is not None, 120, "40 delivered")
+            except AssertionError:
+                print(self.server.output(), file=sys.stderr)
+                raise
             self.server.restart()
             _, err = p.communicate(timeout=300)
         finally:
