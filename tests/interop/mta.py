@@ -664,6 +664,13 @@ exec {self.root}/usr/sbin/exim4 -bdf -q2s
     def log_path(self):
         return os.path.join(self.logdir, "mainlog")
 
+    def output(self):
+        panic = os.path.join(self.logdir, "paniclog")
+        if not os.path.exists(panic):
+            return super().output()
+        with open(panic, errors="replace") as f:
+            return super().output() + "\npaniclog:\n" + f.read()[-3000:]
+
     def accepted(self, message_id):
         """exim message ids of the copies it took ("<=" lines)."""
         return sorted(set(re.findall(r"(\S+) <= .* id=" + re.escape(message_id.strip("<>")) + r"$",
