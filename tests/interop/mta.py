@@ -493,11 +493,20 @@ exec {self.root}/usr/lib/postfix/sbin/master -d
         return sorted(q for q in qids if re.search(r"qmgr\[\d+\]: " + q + r": from=", log))
 
     def queue_ids(self):
-        """Messages still in Postfix's queue (files under incoming/active/deferred)."""
+        """Messages still in Postfix's queue (files under incoming/active/deferred).
+        A file without the owner-execute bit is one cleanup(8) has not
+        finished (Postfix's MAIL_QUEUE_STAT_READY is mode 0700): a cleanup
+        killed by restart() leaves it behind, empty, never to be delivered
+        and never acknowledged to the client, so it is no message."""
         out = []
         for s in ("incoming", "active", "deferred", "maildrop", "hold"):
             for dp, _, fs in os.walk(os.path.join(self.queue, s)):
-                out += fs
+                for f in fs:
+                    try:
+                        if os.lstat(os.path.join(dp, f)).st_mode & 0o100:
+                            out.append(f)
+                    except FileNotFoundError:  # delivered meanwhile
+                        pass
         return out
 
 
