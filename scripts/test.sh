@@ -71,29 +71,42 @@ else
     echo "sanitizer build failed"; failed=$((failed + 1))
 fi
 
-# 3. libFuzzer targets, each for a bounded time (one test each).
+# 3. libFuzzer targets, each for a bounded time (one test each), two at
+# a time (each is one process on one core). Only the fuzz targets and the
+# libraries they link are built, not the programs.
 if [ -f fuzz/meson.build ]; then
     echo "== fuzz build (build-fuzz, clang) =="
     fuzz_time=${POSTERN_FUZZ_TIME:-10}
+    fuzz_names=()
+    for corpus in fuzz/corpus/*/; do fuzz_names+=("$(basename "$corpus")"); done
     if { [ -f build-fuzz/build.ninja ] || CC=clang-14 CXX=clang++-14 meson setup build-fuzz \
             -Dfuzz=true -Dtests=false -Dinstall_ownership=false -Dbuildtype=debugoptimized \
             -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fsanitize=fuzzer-no-link \
-            -Dwerror=false >/dev/null; } && ninja -C build-fuzz >/dev/null; then
-        for corpus in fuzz/corpus/*/; do
-            t=$(basename "$corpus")
-            exe=build-fuzz/fuzz/fuzz_$t
-            work=$(mktemp -d)
-            cp -r "$corpus". "$work/"
-            if "$exe" -max_total_time="$fuzz_time" -timeout=10 -rss_limit_mb=2048 \
-                    -artifact_prefix="$here/build-fuzz/crash-$t-" "$work" >"$work.log" 2>&1; then
-                echo "fuzz $t: OK ($(grep -o 'Done [0-9]* runs' "$work.log"))"
+            -Dwerror=false >/dev/null; } &&
+       ninja -C build-fuzz "${fuzz_names[@]/#/fuzz/fuzz_}" >/dev/null; then
+        fuzz_work=$(mktemp -d)
+        for t in "${fuzz_names[@]}"; do
+            while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+            (
+                mkdir "$fuzz_work/$t"
+                cp -r "fuzz/corpus/$t/." "$fuzz_work/$t/"
+                build-fuzz/fuzz/fuzz_"$t" -max_total_time="$fuzz_time" -timeout=10 \
+                    -rss_limit_mb=2048 -artifact_prefix="$here/build-fuzz/crash-$t-" \
+                    "$fuzz_work/$t" >"$fuzz_work/$t.log" 2>&1
+                echo $? >"$fuzz_work/$t.rc"
+            ) &
+        done
+        wait
+        for t in "${fuzz_names[@]}"; do
+            if [ "$(cat "$fuzz_work/$t.rc" 2>/dev/null)" = 0 ]; then
+                echo "fuzz $t: OK ($(grep -o 'Done [0-9]* runs' "$fuzz_work/$t.log"))"
                 passed=$((passed + 1))
             else
-                echo "fuzz $t: FAIL"; tail -n 40 "$work.log"
+                echo "fuzz $t: FAIL"; tail -n 40 "$fuzz_work/$t.log"
                 failed=$((failed + 1))
             fi
-            rm -rf "$work" "$work.log"
         done
+        rm -rf "$fuzz_work"
     else
         echo "fuzz build failed"; failed=$((failed + 1))
     fi

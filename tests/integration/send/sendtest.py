@@ -85,6 +85,23 @@ class SendCase(unittest.TestCase):
         r = subprocess.run(args + ["--"] + list(rcpts), input=body, capture_output=True)
         self.assertEqual(r.returncode, 0, r.stderr.decode())
 
+    def submit_many(self, messages, sender):
+        """Queues [(rcpts, body)] in one SMTP session with the real front
+        end (postern -bs -odq): one process for all of them, which keeps
+        large fills quick under the sanitizer build. Checks each was queued."""
+        lines = [b"HELO test.example"]
+        for rcpts, body in messages:
+            lines.append(f"MAIL FROM:<{sender}>".encode())
+            lines += [f"RCPT TO:<{r}>".encode() for r in rcpts]
+            lines.append(b"DATA")
+            lines += [b"." + l if l.startswith(b".") else l for l in body.split(b"\n")]
+            lines.append(b".")
+        lines.append(b"QUIT")
+        r = subprocess.run([POSTERN, "-C", self.conf, "-odq", "-bs"],
+                           input=b"\r\n".join(lines) + b"\r\n", capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(r.stdout.count(b" Ok: queued as "), len(messages), r.stdout.decode()[-2000:])
+
     def run_send(self, *args, env=None, check=True):
         r = subprocess.run([SEND, "-C", self.conf, *args], capture_output=True, env=env,
                            timeout=120)

@@ -20,9 +20,9 @@ SENDER = "sender@example.net"
 
 class Volume(SendCase):
     def fill(self, n):
-        for i in range(n):
-            self.submit([f"r{i % 7}@example.com"], sender=SENDER,
-                        body=f"Subject: msg {i}\nX-Seq: {i}\n\nbody {i}\n".encode())
+        self.submit_many([([f"r{i % 7}@example.com"],
+                           f"Subject: msg {i}\nX-Seq: {i}\n\nbody {i}\n".encode())
+                          for i in range(n)], SENDER)
 
     def seqs(self, r):
         return [int(re.search(rb"X-Seq: (\d+)", m.data).group(1)) for m in r.messages]
