@@ -571,6 +571,7 @@ class Bench:
     def setup(self):
         self.sink = Sink(self.peers, free_port(), f"{self.work}/sink.log")
         self.hello = self.static_hello()
+        self.submit_floor = self.build_submit_floor()
         self.curl_floor = self.build_curl_floor()
         self.msg = f"{self.work}/msg-2k.eml"
         make_message(self.msg, 2048, "Cron <root@host> /usr/local/bin/backup")
@@ -620,17 +621,27 @@ class Bench:
             tools.insert(1, PosternBusy(self, self.postern))
         times = {t.name: [] for t in tools}
         fails = {t.name: 0 for t in tools}
-        fs, hello = [], []
+        fs, hello, floor = [], [], []
+        floor_dir = f"{self.work}/submit-floor-spool"
+        os.makedirs(floor_dir, exist_ok=True)
         for r in range(rounds + 1):
             order = tools[r % len(tools):] + tools[:r % len(tools)]
             # The floors, in the same rounds as the tools.
             f = self.fsync_sample(3)
             if self.hello:
                 h, _ = self.run.timed([self.hello])
+            if self.submit_floor:
+                sf, rc = self.run.timed([self.submit_floor, floor_dir], self.msg)
+                for name in os.listdir(floor_dir):  # as a runner would
+                    os.unlink(f"{floor_dir}/{name}")
+                if rc != 0:
+                    sf = None
             if r > 0:
                 fs += f
                 if self.hello:
                     hello.append(h)
+                if self.submit_floor and sf is not None:
+                    floor.append(sf)
             for t in order:
                 _, m0 = self.sink.counts()
                 t.before_submit()
@@ -647,6 +658,8 @@ class Bench:
         self.results["floors"]["fsync_ms"] = median(fs) * 1e3
         if hello:
             self.results["floors"]["exec_static_hello_in_latency_ms"] = median(hello) * 1e3
+        if floor:
+            self.results["floors"]["exec_submit_floor_ms"] = median(floor) * 1e3
         for t in tools:
             xs = times[t.name]
             self.results["latency"][t.name] = {
@@ -948,6 +961,17 @@ class Bench:
                            capture_output=True, text=True)
         if r.returncode != 0:
             self.results["notes"].append("libcurl floor not built: " + r.stderr.strip()[-200:])
+            return None
+        return exe
+
+    def build_submit_floor(self):
+        """bench/submit_floor.c, linked as every Debian program is
+        (dynamically, against libc)."""
+        exe = f"{self.work}/submit-floor"
+        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/submit_floor.c"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.results["notes"].append("submission floor not built: " + r.stderr.strip()[-200:])
             return None
         return exe
 

@@ -66,9 +66,12 @@ trap '"$py" "$here/bench/bench.py" --peers "$peers" --work "${BENCH_WORK:-/tmp/p
 note_arg=()
 [ -n "${BENCH_NOTE:-}" ] && note_arg=(--note "$BENCH_NOTE")
 out=${BENCH_OUT:-bench/RESULTS.md}
-base=${out%.md}
+# RESULTS-x.md goes with ratios-x.png and results-x.json; any other name
+# NAME.md with ratios-NAME.png and results-NAME.json.
+name=$(basename "${out%.md}")
+case "$name" in RESULTS*) suffix=${name#RESULTS} ;; *) suffix=-$name ;; esac
 "$py" bench/bench.py "${postern_arg[@]}" "${note_arg[@]}" --peers "$peers" \
     --work "${BENCH_WORK:-/tmp/postern-bench}" \
-    --out "$out" --chart "$(dirname "$out")/ratios${base#*RESULTS}.png" \
-    --json "$(dirname "$out")/results${base#*RESULTS}.json"
+    --out "$out" --chart "$(dirname "$out")/ratios$suffix.png" \
+    --json "$(dirname "$out")/results$suffix.json"
 echo "== done in $(( $(date +%s) - start )) s: $out"
