@@ -624,25 +624,28 @@ class Bench:
         fs, hello, floor = [], [], []
         floor_dir = f"{self.work}/submit-floor-spool"
         os.makedirs(floor_dir, exist_ok=True)
+        # The exec'd submission floor takes its turn among the tools, so
+        # that it follows the same kind of neighbour as they do.
+        slots = tools + (["submit floor"] if self.submit_floor else [])
         for r in range(rounds + 1):
-            order = tools[r % len(tools):] + tools[:r % len(tools)]
-            # The floors, in the same rounds as the tools.
+            order = slots[r % len(slots):] + slots[:r % len(slots)]
+            # The in-process floors, in the same rounds as the tools.
             f = self.fsync_sample(3)
             if self.hello:
                 h, _ = self.run.timed([self.hello])
-            if self.submit_floor:
-                sf, rc = self.run.timed([self.submit_floor, floor_dir], self.msg)
-                for name in os.listdir(floor_dir):  # as a runner would
-                    os.unlink(f"{floor_dir}/{name}")
-                if rc != 0:
-                    sf = None
             if r > 0:
                 fs += f
                 if self.hello:
                     hello.append(h)
-                if self.submit_floor and sf is not None:
-                    floor.append(sf)
             for t in order:
+                if t == "submit floor":
+                    sf, rc = self.run.timed([self.submit_floor, floor_dir], self.msg)
+                    for name in os.listdir(floor_dir):  # as a runner would
+                        os.unlink(f"{floor_dir}/{name}")
+                    if rc == 0 and r > 0:
+                        floor.append(sf)
+                    time.sleep(0.02)
+                    continue
                 _, m0 = self.sink.counts()
                 t.before_submit()
                 dt, rc = self.run.timed(t.submit_argv(), self.msg)
