@@ -621,7 +621,7 @@ class Bench:
             tools.insert(1, PosternBusy(self, self.postern))
         times = {t.name: [] for t in tools}
         fails = {t.name: 0 for t in tools}
-        fs, hello, floor = [], [], []
+        fs, hello, floor, floor_fails = [], [], [], 0
         floor_dir = f"{self.work}/submit-floor-spool"
         os.makedirs(floor_dir, exist_ok=True)
         # The exec'd submission floor takes its turn among the tools, so
@@ -642,7 +642,9 @@ class Bench:
                     sf, rc = self.run.timed([self.submit_floor, floor_dir], self.msg)
                     for name in os.listdir(floor_dir):  # as a runner would
                         os.unlink(f"{floor_dir}/{name}")
-                    if rc == 0 and r > 0:
+                    if rc != 0:
+                        floor_fails += 1
+                    elif r > 0:
                         floor.append(sf)
                     time.sleep(0.02)
                     continue
@@ -663,6 +665,9 @@ class Bench:
             self.results["floors"]["exec_static_hello_in_latency_ms"] = median(hello) * 1e3
         if floor:
             self.results["floors"]["exec_submit_floor_ms"] = median(floor) * 1e3
+        if floor_fails:
+            self.results["notes"].append(f"the exec'd submission floor failed {floor_fails} "
+                                         f"time(s) (see {self.work}/stderr.log)")
         for t in tools:
             xs = times[t.name]
             self.results["latency"][t.name] = {

@@ -16,7 +16,8 @@
 # BENCH_NO_POSTERN=1 (peers and floors only), BENCH_ONLY (parts, e.g.
 # latency,big), BENCH_NOTE (a line for RESULTS.md, e.g. "machine shared"),
 # BENCH_WORK (work directory, /tmp/postern-bench; the spools of postern
-# and dma live there), BENCH_OUT (RESULTS.md path).
+# and dma live there), BENCH_OUT (report path, bench/RESULTS.md; the chart
+# and JSON are named after it, see below).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"

@@ -34,7 +34,7 @@ int main(int argc, char** argv)
     ssize_t n;
     while ((n = read(0, buf, sizeof buf)) > 0)
         if (write(fd, buf, (size_t)n) != n) {
-            perror("submit-floor: write");
+            fprintf(stderr, "submit-floor: short write\n");
             return 1;
         }
     if (n < 0 || fsync(fd) != 0 || close(fd) != 0 || renameat(dir, tmp, dir, name) != 0 ||

@@ -77,8 +77,10 @@ fi
 if [ -f fuzz/meson.build ]; then
     echo "== fuzz build (build-fuzz, clang) =="
     fuzz_time=${POSTERN_FUZZ_TIME:-10}
+    # One per fuzz/fuzz_NAME.cpp; its seed corpus is fuzz/corpus/NAME/ (a
+    # missing one fails that target).
     fuzz_names=()
-    for corpus in fuzz/corpus/*/; do fuzz_names+=("$(basename "$corpus")"); done
+    for src in fuzz/fuzz_*.cpp; do t=${src#fuzz/fuzz_}; fuzz_names+=("${t%.cpp}"); done
     if { [ -f build-fuzz/build.ninja ] || CC=clang-14 CXX=clang++-14 meson setup build-fuzz \
             -Dfuzz=true -Dtests=false -Dinstall_ownership=false -Dbuildtype=debugoptimized \
             -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fsanitize=fuzzer-no-link \
@@ -89,10 +91,10 @@ if [ -f fuzz/meson.build ]; then
             while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
             (
                 mkdir "$fuzz_work/$t"
-                cp -r "fuzz/corpus/$t/." "$fuzz_work/$t/"
-                build-fuzz/fuzz/fuzz_"$t" -max_total_time="$fuzz_time" -timeout=10 \
+                { cp -r "fuzz/corpus/$t/." "$fuzz_work/$t/" &&
+                  build-fuzz/fuzz/fuzz_"$t" -max_total_time="$fuzz_time" -timeout=10 \
                     -rss_limit_mb=2048 -artifact_prefix="$here/build-fuzz/crash-$t-" \
-                    "$fuzz_work/$t" >"$fuzz_work/$t.log" 2>&1
+                    "$fuzz_work/$t"; } >"$fuzz_work/$t.log" 2>&1
                 echo $? >"$fuzz_work/$t.rc"
             ) &
         done

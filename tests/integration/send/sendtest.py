@@ -94,7 +94,7 @@ class SendCase(unittest.TestCase):
             lines.append(f"MAIL FROM:<{sender}>".encode())
             lines += [f"RCPT TO:<{r}>".encode() for r in rcpts]
             lines.append(b"DATA")
-            lines += [b"." + l if l.startswith(b".") else l for l in body.split(b"\n")]
+            lines += [b"." + l if l.startswith(b".") else l for l in body.splitlines()]
             lines.append(b".")
         lines.append(b"QUIT")
         r = subprocess.run([POSTERN, "-C", self.conf, "-odq", "-bs"],
