@@ -571,8 +571,8 @@ class Bench:
     def setup(self):
         self.sink = Sink(self.peers, free_port(), f"{self.work}/sink.log")
         self.hello = self.static_hello()
-        self.submit_floor = self.build_submit_floor()
-        self.curl_floor = self.build_curl_floor()
+        self.submit_floor = self.build_floor("submit_floor", "submission floor")
+        self.curl_floor = self.build_floor("curl_floor", "libcurl floor", "-lcurl")
         self.msg = f"{self.work}/msg-2k.eml"
         make_message(self.msg, 2048, "Cron <root@host> /usr/local/bin/backup")
         self.tools = []
@@ -963,23 +963,15 @@ class Bench:
         self.run.run([self.postern.bin, "-C", self.postern.conf, "-q"])
         return sorted(libs)
 
-    def build_curl_floor(self):
-        exe = f"{self.work}/curl-floor"
-        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/curl_floor.c", "-lcurl"],
+    def build_floor(self, name, what, *libs):
+        """Builds bench/NAME.c (cc -O2, dynamically linked, as Debian
+        programs are) into the work directory; None, with a note, when it
+        does not build."""
+        exe = f"{self.work}/{name.replace('_', '-')}"
+        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/{name}.c", *libs],
                            capture_output=True, text=True)
         if r.returncode != 0:
-            self.results["notes"].append("libcurl floor not built: " + r.stderr.strip()[-200:])
-            return None
-        return exe
-
-    def build_submit_floor(self):
-        """bench/submit_floor.c, linked as every Debian program is
-        (dynamically, against libc)."""
-        exe = f"{self.work}/submit-floor"
-        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/submit_floor.c"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            self.results["notes"].append("submission floor not built: " + r.stderr.strip()[-200:])
+            self.results["notes"].append(f"{what} not built: " + r.stderr.strip()[-200:])
             return None
         return exe
 
@@ -1037,11 +1029,8 @@ class Bench:
     def curl_flush(self, n, threads):
         """bench/curl_flush.c: libcurl alone sending n messages to the sink
         over `threads` connections, nothing of postern: the client's floor."""
-        exe = f"{self.work}/curl-flush"
-        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/curl_flush.c", "-lcurl", "-lpthread"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            self.results["notes"].append("libcurl flush floor not built: " + r.stderr.strip()[-200:])
+        exe = self.build_floor("curl_flush", "libcurl flush floor", "-lcurl", "-lpthread")
+        if not exe:
             return None
         crlf = f"{self.work}/msg-2k.crlf"
         with open(self.msg, "rb") as fi, open(crlf, "wb") as fo:
@@ -1067,11 +1056,8 @@ class Bench:
     def spool_floor(self, n):
         """bench/spool_floor.c on the spool's file system: the file-system
         work of delivering n messages at the first attempt, nothing else."""
-        exe = f"{self.work}/spool-floor"
-        r = subprocess.run(["cc", "-O2", "-o", exe, f"{HERE}/spool_floor.c"], capture_output=True,
-                           text=True)
-        if r.returncode != 0:
-            self.results["notes"].append("spool floor not built: " + r.stderr.strip()[-200:])
+        exe = self.build_floor("spool_floor", "spool floor")
+        if not exe:
             return None
         xs = []
         for i in range(3):
